@@ -1,0 +1,181 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
+	"github.com/clinicleads/leadpipe/internal/lead"
+)
+
+var t0 = time.Date(2026, 11, 28, 14, 3, 21, 123_000_000, time.UTC)
+
+func sampleConsultation(id string) lead.Lead {
+	return lead.Lead{
+		ID: id, Kind: lead.KindConsultation, Status: lead.StatusNew, CreatedAt: t0, ExpiresAt: t0.Add(365 * 24 * time.Hour),
+		Consultation: &lead.Consultation{
+			FirstName: "Sam", LastName: "Rivera", Email: "sam@example.com", Phone: "+14105550188",
+			DateOfBirth: "1988-04-12", State: "MD", Concerns: []string{"depression", "anxiety"},
+			PreviousTreatments: []string{"ssri"}, CurrentMedications: "Sertraline", MedicalHistory: "none",
+			PreferredContact: "phone", PreferredTimes: []string{"morning"}, HearAbout: "search",
+			ReferringProvider: "Dr. Lee", Message: "hello\nthere", InCrisis: true,
+			ConsentToContact: true, AcknowledgedPrivacy: true, SMSConsent: true,
+			Attribution: lead.Attribution{UTMSource: "google", LandingPage: "https://clinic.example/c"},
+		},
+		Attribution: lead.Attribution{UTMSource: "google", LandingPage: "https://clinic.example/c"},
+		Consent: lead.Consent{ConsentToContact: true, AcknowledgedPrivacy: true, SMSConsent: true, At: t0,
+			ClientIP: "203.0.113.7", UserAgent: "test-agent", LandingPage: "https://clinic.example/c"},
+	}
+}
+
+func TestPutGetRoundTripAndStreamImage(t *testing.T) {
+	tbl := dynamotest.New(t)
+	st := dynamo.New(tbl.Client, tbl.Name)
+	ctx := context.Background()
+	want := sampleConsultation(lead.NewID(t0))
+	if err := st.Put(ctx, want); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	got, err := st.Get(ctx, want.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	assertSameLead(t, got, want)
+
+	// A second write with the same id never overwrites.
+	other := want
+	other.Status = lead.StatusSpam
+	if err := st.Put(ctx, other); !errors.Is(err, lead.ErrLeadExists) {
+		t.Fatalf("second Put error = %v, want ErrLeadExists", err)
+	}
+	if got, _ := st.Get(ctx, want.ID); got.Status != lead.StatusNew {
+		t.Errorf("status after second Put = %q, want new (not overwritten)", got.Status)
+	}
+
+	img, err := dynamo.LeadImage(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dynamo.IsLeadImage(img) {
+		t.Error("IsLeadImage = false for a lead image")
+	}
+	fromStream, err := dynamo.LeadFromImage(img)
+	if err != nil {
+		t.Fatalf("LeadFromImage: %v", err)
+	}
+	assertSameLead(t, fromStream, want)
+	if dynamo.IsLeadImage(map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute("claim")}) {
+		t.Error("IsLeadImage = true for a claim")
+	}
+}
+
+func assertSameLead(t *testing.T, got, want lead.Lead) {
+	t.Helper()
+	if got.ID != want.ID || got.Kind != want.Kind || got.Status != want.Status ||
+		!got.CreatedAt.Equal(want.CreatedAt) || got.ExpiresAt.Unix() != want.ExpiresAt.Unix() {
+		t.Errorf("header = %s %s %s %v %v, want %s %s %s %v %v", got.ID, got.Kind, got.Status, got.CreatedAt, got.ExpiresAt,
+			want.ID, want.Kind, want.Status, want.CreatedAt, want.ExpiresAt)
+	}
+	g, w := *got.Consultation, *want.Consultation
+	if g.FirstName != w.FirstName || g.Email != w.Email || g.Phone != w.Phone || g.Message != w.Message ||
+		g.MedicalHistory != w.MedicalHistory || !g.InCrisis || len(g.Concerns) != 2 || g.Concerns[1] != "anxiety" ||
+		g.PreferredTimes[0] != "morning" || g.Attribution != w.Attribution {
+		t.Errorf("consultation = %+v, want %+v", g, w)
+	}
+	if got.Consent.ClientIP != want.Consent.ClientIP || got.Consent.UserAgent != want.Consent.UserAgent ||
+		!got.Consent.At.Equal(want.Consent.At) || !got.Consent.SMSConsent || got.Consent.LandingPage != want.Consent.LandingPage {
+		t.Errorf("consent = %+v, want %+v", got.Consent, want.Consent)
+	}
+}
+
+func TestClaim(t *testing.T) {
+	tbl := dynamotest.New(t)
+	st := dynamo.New(tbl.Client, tbl.Name)
+	ctx := context.Background()
+	first := lead.Claim{Key: "key:contact:abc", LeadID: "L1", BodyHash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(lead.KeyWindow)}
+
+	got, err := st.Claim(ctx, first)
+	if err != nil || got.LeadID != "L1" {
+		t.Fatalf("first Claim = %+v, %v; want L1", got, err)
+	}
+	second := first
+	second.LeadID, second.BodyHash, second.CreatedAt = "L2", "h2", t0.Add(time.Hour)
+	got, err = st.Claim(ctx, second)
+	if err != nil || got.LeadID != "L1" || got.BodyHash != "h1" || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("second Claim = %+v, %v; want the first claim back", got, err)
+	}
+	// After the window the key is free again, even before TTL deletes it.
+	late := second
+	late.CreatedAt = t0.Add(lead.KeyWindow + time.Second)
+	got, err = st.Claim(ctx, late)
+	if err != nil || got.LeadID != "L2" {
+		t.Fatalf("Claim after expiry = %+v, %v; want L2", got, err)
+	}
+}
+
+func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
+	tbl := dynamotest.New(t)
+	st := dynamo.New(tbl.Client, tbl.Name)
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := lead.Claim{Key: "auto:same", LeadID: lead.NewID(t0), BodyHash: "h", CreatedAt: t0, ExpiresAt: t0.Add(lead.AutoWindow)}
+			got, err := st.Claim(context.Background(), c)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = got.LeadID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("claims returned different lead ids %q and %q", ids[0], id)
+		}
+	}
+	if n := tbl.Count(t, tbl.Name, "claim"); n != 1 {
+		t.Errorf("claims stored = %d, want 1", n)
+	}
+}
+
+func TestMarks(t *testing.T) {
+	tbl := dynamotest.New(t)
+	st := dynamo.New(tbl.Client, tbl.Name)
+	ctx := context.Background()
+	l := sampleConsultation(lead.NewID(t0))
+	if err := st.Put(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.Marks(ctx, l.ID); err != nil || !m.NotifiedAt.IsZero() {
+		t.Fatalf("Marks before = %+v, %v; want none", m, err)
+	}
+	at := t0.Add(time.Minute)
+	if err := st.MarkNotified(ctx, l.ID, at); err != nil {
+		t.Fatalf("MarkNotified: %v", err)
+	}
+	if err := st.MarkNotified(ctx, l.ID, at.Add(time.Minute)); !errors.Is(err, dynamo.ErrAlreadyMarked) {
+		t.Fatalf("second MarkNotified = %v, want ErrAlreadyMarked", err)
+	}
+	if err := st.MarkConfirmed(ctx, l.ID, at); err != nil {
+		t.Fatalf("MarkConfirmed: %v", err)
+	}
+	m, err := st.Marks(ctx, l.ID)
+	if err != nil || !m.NotifiedAt.Equal(at) || !m.ConfirmedAt.Equal(at) {
+		t.Fatalf("Marks after = %+v, %v; want both at %v", m, err, at)
+	}
+	if err := st.MarkNotified(ctx, "no-such-lead", at); !errors.Is(err, dynamo.ErrNotFound) {
+		t.Errorf("MarkNotified(missing) = %v, want ErrNotFound (a mark must never create an item)", err)
+	}
+	if _, err := st.Marks(ctx, "no-such-lead"); !errors.Is(err, dynamo.ErrNotFound) {
+		t.Errorf("Marks(missing) = %v, want ErrNotFound", err)
+	}
+}

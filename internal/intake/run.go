@@ -1,0 +1,51 @@
+package intake
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/lead"
+)
+
+// New builds a Handler from configuration: the DynamoDB client, validator
+// and templates are made here, once per cold start, never per request.
+func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
+	awsCfg, err := awsconf.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
+	})
+	svc := &lead.Service{
+		Store:         dynamo.New(db, cfg.Table),
+		Validator:     lead.NewValidator(nil),
+		Retention:     cfg.Retention,
+		SpamRetention: cfg.SpamRetention,
+		Now:           time.Now,
+		NewID:         lead.NewID,
+	}
+	if cfg.TurnstileSecret != "" {
+		return nil, fmt.Errorf("TURNSTILE_SECRET is set but this build has no Turnstile verifier")
+	}
+	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: NewLogger(cfg.LogLevel)}, nil
+}
+
+// Main is the whole main function of an intake Lambda.
+func Main(newForm func() lead.Form) {
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err == nil {
+		var h *Handler
+		if h, err = New(cfg, newForm); err == nil {
+			lambda.Start(h.Handle)
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"start-up failed","error":%q}`+"\n", err.Error())
+	os.Exit(1)
+}

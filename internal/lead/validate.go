@@ -1,0 +1,356 @@
+package lead
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Validator checks normalised forms. It is the only user of the validator
+// library in the project; its errors leave this package as FieldErrors
+// named by JSON field. Build one at start-up and share it: it caches struct
+// metadata and is safe for concurrent use.
+type Validator struct {
+	v   *validator.Validate
+	now func() time.Time
+	// order maps each form type to its JSON field names' positions, so
+	// failures are listed in form order: the validator reports struct-level
+	// rules (smsConsent) after every field, embedded ones included.
+	order map[reflect.Type]map[string]int
+}
+
+// NewValidator returns a Validator. now is the clock used for age checks;
+// nil means time.Now.
+func NewValidator(now func() time.Time) *Validator {
+	if now == nil {
+		now = time.Now
+	}
+	val := &Validator{v: validator.New(validator.WithRequiredStructEnabled()), now: now}
+	val.v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	for tag, fn := range map[string]func(string) bool{
+		"singleline":     IsSingleLine,
+		"multiline":      isCleanText,
+		"leademail":      IsEmail,
+		"usphone":        isE164US,
+		"usstate":        isUSState,
+		"idempotencykey": IsIdempotencyKey,
+		"birthdate":      val.isAdultBirthDate,
+	} {
+		fn := fn
+		if err := val.v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return fn(fl.Field().String()) }); err != nil {
+			panic(fmt.Sprintf("register validation %s: %v", tag, err)) // programming error, caught by every test
+		}
+	}
+	val.v.RegisterStructValidation(smsConsentRule, Contact{}, Consultation{})
+	val.order = map[reflect.Type]map[string]int{}
+	for _, form := range []any{Contact{}, Consultation{}} {
+		t := reflect.TypeOf(form)
+		val.order[t] = fieldOrder(t, map[string]int{})
+	}
+	return val
+}
+
+// fieldOrder numbers the JSON names of t's fields in declaration order,
+// descending into embedded structs where they sit.
+func fieldOrder(t reflect.Type, order map[string]int) map[string]int {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			fieldOrder(f.Type, order)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if _, ok := order[name]; !ok && name != "" && name != "-" {
+			order[name] = len(order)
+		}
+	}
+	return order
+}
+
+// Validate returns nil or an *Error with CodeInvalid listing every failing
+// field once, in form order. form must be a *Contact or *Consultation that
+// has been normalised.
+func (val *Validator) Validate(form any) error {
+	err := val.v.Struct(form)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return fmt.Errorf("validate %T: %w", form, err)
+	}
+	fields := make([]FieldError, 0, len(verrs))
+	seen := make(map[string]bool, len(verrs))
+	for _, fe := range verrs {
+		name := fe.Field()
+		if i := strings.IndexByte(name, '['); i >= 0 { // concerns[2] -> concerns
+			name = name[:i]
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		fields = append(fields, FieldError{Field: name, Message: message(fe)})
+	}
+	t := reflect.TypeOf(form)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if order := val.order[t]; order != nil {
+		sort.SliceStable(fields, func(i, j int) bool { return order[fields[i].Field] < order[fields[j].Field] })
+	}
+	return &Error{Code: CodeInvalid, Message: "some answers need another look", Fields: fields}
+}
+
+// smsConsentRule: texting someone needs their consent to texts.
+func smsConsentRule(sl validator.StructLevel) {
+	var preferred string
+	var consent bool
+	switch f := sl.Current().Interface().(type) {
+	case Contact:
+		preferred, consent = f.PreferredContact, f.SMSConsent
+	case Consultation:
+		preferred, consent = f.PreferredContact, f.SMSConsent
+	}
+	if preferred == "text" && !consent {
+		sl.ReportError(consent, "smsConsent", "SMSConsent", "smsconsent", "")
+	}
+}
+
+// message turns a validator failure into words for a person. It never
+// quotes the submitted value.
+func message(fe validator.FieldError) string {
+	isList := fe.Kind() == reflect.Slice
+	switch fe.Tag() {
+	case "required":
+		if fe.Kind() == reflect.Bool {
+			return "please tick this box to continue"
+		}
+		if isList {
+			return "please choose at least one"
+		}
+		return "this field is required"
+	case "min":
+		return "please choose at least one"
+	case "max":
+		if isList {
+			return fmt.Sprintf("please choose at most %s", fe.Param())
+		}
+		return fmt.Sprintf("must be at most %s characters", fe.Param())
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "unique":
+		return "please choose each option only once"
+	case "singleline":
+		return "must be a single line of plain text"
+	case "multiline":
+		return "contains characters we cannot accept; please use plain text"
+	case "leademail":
+		return "must be a valid email address"
+	case "usphone":
+		return "must be a US phone number, such as (410) 555-0134"
+	case "usstate":
+		return "must be a two-letter US state or territory code, such as MD"
+	case "birthdate":
+		return "must be a date of birth as YYYY-MM-DD; you must be 18 or older"
+	case "idempotencykey":
+		return "must be 1 to 128 letters, digits, '.', '_', ':' or '-'"
+	case "smsconsent":
+		return "please agree to text messages, or choose another way for us to reach you"
+	}
+	return "is not valid"
+}
+
+// maxCombiningRun caps combining marks on one base character: real scripts
+// need a few, "zalgo" floods need hundreds.
+const maxCombiningRun = 4
+
+// IsSingleLine reports whether s is one line of plain text: no control or
+// format characters (CR, LF, NUL, U+0085, bidi overrides, zero-width
+// characters), no line or paragraph separators, no replacement characters
+// left by broken encodings, no floods of combining marks.
+func IsSingleLine(s string) bool {
+	return plainText(s, false)
+}
+
+// isCleanText is IsSingleLine that also allows LF and tab.
+func isCleanText(s string) bool {
+	return plainText(s, true)
+}
+
+func plainText(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	run := 0
+	for _, r := range s {
+		if multiline && (r == '\n' || r == '\t') {
+			run = 0
+			continue
+		}
+		switch {
+		case r == utf8.RuneError,
+			unicode.Is(unicode.Cc, r), // C0, DEL, C1 (incl. U+0085)
+			unicode.Is(unicode.Cf, r), // bidi controls, zero-width, BOM, soft hyphen
+			unicode.Is(unicode.Zl, r), // U+2028
+			unicode.Is(unicode.Zp, r), // U+2029
+			unicode.Is(unicode.Co, r), // private use
+			r >= 0xFFF0 && r <= 0xFFFF:
+			return false
+		case unicode.In(r, unicode.Mn, unicode.Me):
+			run++
+			if run > maxCombiningRun {
+				return false
+			}
+		default:
+			run = 0
+		}
+	}
+	return true
+}
+
+// IsEmail reports whether s is a bare address a person can be mailed at:
+// no display name, quotes, angle brackets, comments, spaces or second
+// address; a dot-atom local part of at most 64 ASCII characters and a
+// domain of lower-case ASCII letters, digits and hyphens with a top-level
+// part of letters (or an "xn--" IDN top-level domain). Internationalised
+// addresses are accepted in their ASCII (punycode) form only: SES and many
+// mail systems do not take SMTPUTF8 local parts, and Unicode invites
+// look-alike addresses.
+func IsEmail(s string) bool {
+	if len(s) > 254 {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
+		return false
+	}
+	// "=?" opens an RFC 2047 encoded word. It is legal atext, but some mail
+	// software decodes it even inside an address, so "=?utf-8?q?a=40evil.com?=@b.com"
+	// can be read as an address at another domain. No real mailbox needs it.
+	if strings.Contains(local, "=?") {
+		return false
+	}
+	for _, part := range strings.Split(local, ".") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			if !isAtext(part[i]) {
+				return false
+			}
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, label := range labels {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for j := 0; j < len(label); j++ {
+			c := label[j]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+		if i == len(labels)-1 && (len(label) < 2 || strings.ContainsAny(label, "0123456789-")) && !isIDNLabel(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// isIDNLabel reports whether label is an A-label ("xn--p1ai" is .рф).
+// The caller has checked it holds only letters, digits and inner hyphens.
+func isIDNLabel(label string) bool {
+	return len(label) > 4 && strings.HasPrefix(label, "xn--")
+}
+
+// isAtext is RFC 5322 atext minus the characters that mean trouble in mail
+// headers and HTML ('/', '`', '{', '|', '}' and '=' are legal but unusual;
+// they stay allowed, quotes and angle brackets are not atext anyway).
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func isE164US(s string) bool {
+	// +1, then a NANP area code and exchange that do not start with 0 or 1.
+	if len(s) != 12 || s[:2] != "+1" || s[2] < '2' || s[5] < '2' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var usStates = func() map[string]bool {
+	m := map[string]bool{}
+	for _, code := range strings.Fields(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO
+		MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
+		DC PR GU VI AS MP`) {
+		m[code] = true
+	}
+	return m
+}()
+
+func isUSState(s string) bool { return usStates[s] }
+
+// IsIdempotencyKey accepts what browsers' crypto.randomUUID and most client
+// libraries produce, and nothing that needs escaping anywhere.
+func IsIdempotencyKey(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._:-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAdultBirthDate: a real calendar date, 18 or older, not over 120.
+func (val *Validator) isAdultBirthDate(s string) bool {
+	dob, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return false
+	}
+	today := val.now().UTC()
+	age := today.Year() - dob.Year()
+	if !sameOrLaterMonthDay(today, dob) {
+		age--
+	}
+	return age >= 18 && age <= 120
+}
+
+// sameOrLaterMonthDay compares month and day only, so leap years do not
+// shift birthdays by a day.
+func sameOrLaterMonthDay(today, dob time.Time) bool {
+	if today.Month() != dob.Month() {
+		return today.Month() > dob.Month()
+	}
+	return today.Day() >= dob.Day()
+}
