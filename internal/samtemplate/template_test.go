@@ -1,0 +1,792 @@
+package samtemplate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// These tests pin the deployment properties of template.yaml that the
+// project relies on: each would fail if the property were dropped or changed.
+
+// check is one expected value at a path, as JSON.
+type check struct {
+	path []any
+	want string
+}
+
+func (c check) name() string {
+	parts := make([]string, len(c.path))
+	for i, p := range c.path {
+		parts[i] = fmt.Sprint(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+func runChecks(t *testing.T, v any, checks []check) {
+	t.Helper()
+	for _, c := range checks {
+		t.Run(c.name(), func(t *testing.T) {
+			if got := js(at(v, c.path...)); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func p(path ...any) []any { return path }
+
+func mustResource(t *testing.T, tmpl *Template, id, typ string) Resource {
+	t.Helper()
+	r, ok := tmpl.Resources[id]
+	if !ok {
+		t.Fatalf("no resource %s", id)
+	}
+	if r.Type != typ {
+		t.Fatalf("resource %s: Type = %s, want %s", id, r.Type, typ)
+	}
+	return r
+}
+
+const (
+	tableArn  = `{"Fn::GetAtt":["LeadsTable","Arn"]}`
+	streamArn = `{"Fn::GetAtt":["LeadsTable","StreamArn"]}`
+	keyArn    = `{"Fn::GetAtt":["LeadsKey","Arn"]}`
+	dlqArn    = `{"Fn::GetAtt":["NotifyDeadLetterQueue","Arn"]}`
+	keyRef    = `{"Ref":"LeadsKey"}`
+)
+
+func TestFunctions(t *testing.T) {
+	tmpl := mustLoad(t)
+	tests := []struct {
+		id, role, logGroup, concurrency string
+		maxTimeout                      int
+	}{
+		// API Gateway gives up after 30 s; a form function must answer first.
+		{"ContactFunction", "ContactFunctionRole", "ContactFunctionLogGroup", "IntakeReservedConcurrency", 29},
+		{"ConsultationFunction", "ConsultationFunctionRole", "ConsultationFunctionLogGroup", "IntakeReservedConcurrency", 29},
+		{"NotifyFunction", "NotifyFunctionRole", "NotifyFunctionLogGroup", "NotifyReservedConcurrency", 900},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			r := mustResource(t, tmpl, tt.id, "AWS::Serverless::Function")
+			props, err := tmpl.functionProperties(tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runChecks(t, props, []check{
+				{p("Runtime"), `"provided.al2023"`},
+				{p("Architectures"), `["arm64"]`},
+				{p("Handler"), `"bootstrap"`},
+				{p("CodeUri"), `"."`},
+				{p("LoggingConfig", "LogFormat"), `"JSON"`},
+				{p("LoggingConfig", "LogGroup"), fmt.Sprintf(`{"Ref":%q}`, tt.logGroup)},
+				{p("Role"), fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, tt.role)},
+				{p("ReservedConcurrentExecutions"), fmt.Sprintf(`{"Ref":%q}`, tt.concurrency)},
+				// With Role set SAM ignores Policies; keep them out so
+				// nobody believes they apply.
+				{p("Policies"), `null`},
+			})
+			runChecks(t, r.Metadata, []check{{p("BuildMethod"), `"makefile"`}})
+
+			t.Run("MemorySize and Timeout explicit", func(t *testing.T) {
+				mem, ok := r.Properties["MemorySize"].(int)
+				if !ok || mem < 128 {
+					t.Errorf("MemorySize = %v, want an explicit number >= 128", r.Properties["MemorySize"])
+				}
+				timeout, ok := r.Properties["Timeout"].(int)
+				if !ok || timeout < 1 || timeout > tt.maxTimeout {
+					t.Errorf("Timeout = %v, want an explicit number in 1..%d", r.Properties["Timeout"], tt.maxTimeout)
+				}
+			})
+
+			t.Run("log group", func(t *testing.T) {
+				lg := mustResource(t, tmpl, tt.logGroup, "AWS::Logs::LogGroup")
+				runChecks(t, lg.Properties, []check{
+					{p("RetentionInDays"), `{"Ref":"LogRetentionDays"}`},
+					{p("KmsKeyId"), keyArn},
+				})
+			})
+		})
+	}
+	t.Run("LogRetentionDays default", func(t *testing.T) {
+		if got := js(tmpl.Parameters["LogRetentionDays"]["Default"]); got != "90" {
+			t.Errorf("got %s, want 90", got)
+		}
+	})
+}
+
+func TestHttpEvents(t *testing.T) {
+	tmpl := mustLoad(t)
+	tests := []struct{ id, event, path string }{
+		{"ContactFunction", "PostContact", "/contact"},
+		{"ConsultationFunction", "PostConsultation", "/consultations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			props, err := tmpl.functionProperties(tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := js(props["Events"]); !strings.HasPrefix(got, fmt.Sprintf(`{%q:`, tt.event)) || strings.Count(got, `"Type"`) != 1 {
+				t.Errorf("Events = %s, want only %s", got, tt.event)
+			}
+			runChecks(t, at(props, "Events", tt.event), []check{
+				{p("Type"), `"HttpApi"`},
+				{p("Properties", "ApiId"), `{"Ref":"HttpApi"}`},
+				{p("Properties", "Method"), `"POST"`},
+				{p("Properties", "Path"), fmt.Sprintf("%q", tt.path)},
+				// The handlers decode events.APIGatewayV2HTTPRequest.
+				{p("Properties", "PayloadFormatVersion"), `"2.0"`},
+			})
+		})
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	tmpl := mustLoad(t)
+	ref := func(name string) string { return fmt.Sprintf(`{"Ref":%q}`, name) }
+	intake := map[string]string{
+		"LEADS_TABLE":         ref("LeadsTable"),
+		"LOG_LEVEL":           ref("LogLevel"),
+		"THANK_YOU_URL":       ref("ThankYouUrl"),
+		"RETENTION_DAYS":      ref("RetentionDays"),
+		"SPAM_RETENTION_DAYS": ref("SpamRetentionDays"),
+		"TURNSTILE_SECRET":    ref("TurnstileSecret"),
+	}
+	notify := map[string]string{
+		"LEADS_TABLE":               ref("LeadsTable"),
+		"LOG_LEVEL":                 ref("LogLevel"),
+		"SENDER_EMAIL":              ref("SenderEmail"),
+		"STAFF_EMAILS":              ref("StaffEmails"),
+		"CONTACT_STAFF_EMAILS":      ref("ContactStaffEmails"),
+		"CONSULTATION_STAFF_EMAILS": ref("ConsultationStaffEmails"),
+		"NOTIFY_DETAIL":             ref("NotifyDetail"),
+		"SEND_CONFIRMATION":         ref("SendConfirmation"),
+		"CLINIC_NAME":               ref("ClinicName"),
+		"CLINIC_PHONE":              ref("ClinicPhone"),
+		"CLINIC_ADDRESS":            ref("ClinicAddress"),
+		"CALLBACK_PROMISE":          ref("CallbackPromise"),
+		"SES_CONFIGURATION_SET":     ref("SesConfigurationSet"),
+	}
+	for id, want := range map[string]map[string]string{
+		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify,
+	} {
+		t.Run(id, func(t *testing.T) {
+			props, err := tmpl.functionProperties(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars, _ := at(props, "Environment", "Variables").(map[string]any)
+			got := map[string]string{}
+			for k, v := range vars {
+				got[k] = js(v)
+			}
+			if js(got) != js(want) {
+				t.Errorf("Environment.Variables:\n got %s\nwant %s", js(got), js(want))
+			}
+		})
+	}
+}
+
+func TestNotifyStreamEventProperties(t *testing.T) {
+	tmpl := mustLoad(t)
+	props, err := tmpl.functionProperties("NotifyFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(props["Events"].(map[string]any)); n != 1 {
+		t.Errorf("NotifyFunction has %d events, want 1", n)
+	}
+	runChecks(t, at(props, "Events", "NewLead"), []check{
+		{p("Type"), `"DynamoDB"`},
+		{p("Properties", "Stream"), streamArn},
+		{p("Properties", "StartingPosition"), `"TRIM_HORIZON"`},
+		{p("Properties", "BatchSize"), `10`},
+		{p("Properties", "MaximumBatchingWindowInSeconds"), `1`},
+		{p("Properties", "FunctionResponseTypes"), `["ReportBatchItemFailures"]`},
+		{p("Properties", "BisectBatchOnFunctionError"), `true`},
+		{p("Properties", "MaximumRetryAttempts"), `5`},
+		{p("Properties", "MaximumRecordAgeInSeconds"), `3600`},
+		{p("Properties", "DestinationConfig", "OnFailure", "Type"), `"SQS"`},
+		{p("Properties", "DestinationConfig", "OnFailure", "Destination"), dlqArn},
+		{p("Properties", "FilterCriteria", "Filters"), js([]any{map[string]any{"Pattern": leadFilter}})},
+		{p("Properties", "Enabled"), `null`}, // an event source switched off loses no leads but sends no email
+	})
+}
+
+// statements collects, per action, the resources a role's inline policies
+// allow it on, as JSON.
+func statements(t *testing.T, role Resource) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, pol := range role.Properties["Policies"].([]any) {
+		for _, s := range at(pol, "PolicyDocument", "Statement").([]any) {
+			st := s.(map[string]any)
+			if st["Effect"] != "Allow" || st["Condition"] != nil {
+				t.Errorf("statement %s: want a plain Allow", js(st))
+			}
+			for _, a := range asList(st["Action"]) {
+				for _, r := range asList(st["Resource"]) {
+					out[a.(string)] = append(out[a.(string)], js(r))
+				}
+			}
+		}
+	}
+	for _, rs := range out {
+		sort.Strings(rs)
+	}
+	return out
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func TestRolesAreLeastPrivilege(t *testing.T) {
+	tmpl := mustLoad(t)
+	logs := func(group string) string { return fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, group) }
+	intake := func(group string) map[string][]string {
+		return map[string][]string{
+			"logs:CreateLogStream": {logs(group)},
+			"logs:PutLogEvents":    {logs(group)},
+			"dynamodb:PutItem":     {tableArn},
+			"dynamodb:GetItem":     {tableArn},
+			"kms:Decrypt":          {keyArn},
+			"kms:GenerateDataKey":  {keyArn},
+		}
+	}
+	sesResources := []string{
+		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${SesConfigurationSet}"}`,
+		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"}`,
+	}
+	tests := []struct {
+		role string
+		want map[string][]string
+	}{
+		{"ContactFunctionRole", intake("ContactFunctionLogGroup")},
+		{"ConsultationFunctionRole", intake("ConsultationFunctionLogGroup")},
+		{"NotifyFunctionRole", map[string][]string{
+			"logs:CreateLogStream":      {logs("NotifyFunctionLogGroup")},
+			"logs:PutLogEvents":         {logs("NotifyFunctionLogGroup")},
+			"dynamodb:GetItem":          {tableArn},
+			"dynamodb:UpdateItem":       {tableArn},
+			"dynamodb:DescribeStream":   {streamArn},
+			"dynamodb:GetRecords":       {streamArn},
+			"dynamodb:GetShardIterator": {streamArn},
+			"dynamodb:ListStreams":      {streamArn},
+			"sqs:SendMessage":           {dlqArn},
+			"kms:Decrypt":               {keyArn},
+			"kms:GenerateDataKey":       {keyArn},
+			"ses:SendEmail":             sesResources,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.role, func(t *testing.T) {
+			role := mustResource(t, tmpl, tt.role, "AWS::IAM::Role")
+			if got := statements(t, role); js(got) != js(tt.want) {
+				t.Errorf("allowed actions:\n got %s\nwant %s", js(got), js(tt.want))
+			}
+			runChecks(t, role.Properties, []check{
+				{p("AssumeRolePolicyDocument", "Statement"),
+					`[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}]`},
+				{p("ManagedPolicyArns"), `null`},
+			})
+		})
+	}
+}
+
+// walk calls fn for every value in v, with the path to it.
+func walk(v any, path string, fn func(path string, v any)) {
+	fn(path, v)
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			walk(e, path+"."+k, fn)
+		}
+	case []any:
+		for i, e := range x {
+			walk(e, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
+}
+
+func TestNoWildcardPolicies(t *testing.T) {
+	tmpl := mustLoad(t)
+	var n int
+	for id, r := range tmpl.Resources {
+		walk(r.Properties, id, func(path string, v any) {
+			m, ok := v.(map[string]any)
+			if !ok || m["Statement"] == nil {
+				return
+			}
+			for i, s := range asList(m["Statement"]) {
+				n++
+				st, _ := s.(map[string]any)
+				where := fmt.Sprintf("%s.Statement[%d] (Sid %v)", path, i, st["Sid"])
+				for _, broad := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+					if st[broad] != nil {
+						t.Errorf("%s: has %s", where, broad)
+					}
+				}
+				if strings.Contains(js(st["Principal"]), `"*"`) {
+					t.Errorf("%s: Principal %s includes everyone", where, js(st["Principal"]))
+				}
+				if r.Type == "AWS::KMS::Key" {
+					checkKeyPolicyStatement(t, where, st)
+					continue
+				}
+				for _, field := range []string{"Action", "Resource"} {
+					for _, v := range asList(st[field]) {
+						if s, ok := v.(string); ok && strings.Contains(s, "*") {
+							t.Errorf("%s: %s %q has a wildcard", where, field, s)
+						}
+						if sub, ok := at(v, "Fn::Sub").(string); ok && strings.Contains(sub, "*") {
+							t.Errorf("%s: %s %q has a wildcard", where, field, sub)
+						}
+					}
+				}
+			}
+		})
+	}
+	// Guards the walk itself: the template has more statements than this.
+	if n < 15 {
+		t.Errorf("found %d policy statements, want at least 15; is the walk broken?", n)
+	}
+}
+
+// checkKeyPolicyStatement allows the one wildcard a key policy needs: its
+// Resource "*" means "this key". Only the account root administers the key.
+func checkKeyPolicyStatement(t *testing.T, where string, st map[string]any) {
+	t.Helper()
+	if js(st["Resource"]) != `"*"` {
+		t.Errorf("%s: key policy Resource = %s, want \"*\" (this key)", where, js(st["Resource"]))
+	}
+	root := js(at(st, "Principal", "AWS")) == `{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}`
+	for _, a := range asList(st["Action"]) {
+		if s, _ := a.(string); strings.Contains(s, "*") && !(root && s == "kms:*") {
+			t.Errorf("%s: Action %q has a wildcard", where, s)
+		}
+	}
+}
+
+func TestNoBroadManagedOrSAMPolicies(t *testing.T) {
+	tmpl := mustLoad(t)
+	forbidden := []string{"CrudPolicy", "FullAccess", "arn:aws:iam::aws:policy", ":iam::aws:policy/", "AWSLambdaBasicExecutionRole"}
+	walk(tmpl.Doc, "", func(path string, v any) {
+		texts := []string{path}
+		if s, ok := v.(string); ok {
+			texts = append(texts, s)
+		}
+		for _, text := range texts {
+			for _, f := range forbidden {
+				if strings.Contains(text, f) {
+					t.Errorf("%s: mentions %s", path, f)
+				}
+			}
+		}
+	})
+	for id, r := range tmpl.Resources {
+		if r.Type == "AWS::Serverless::Function" && r.Properties["Policies"] != nil {
+			t.Errorf("%s has SAM Policies; grant through its explicit role instead", id)
+		}
+	}
+}
+
+func TestLeadsTable(t *testing.T) {
+	tmpl := mustLoad(t)
+	r := mustResource(t, tmpl, "LeadsTable", "AWS::DynamoDB::Table")
+	// Deleting the stack must never delete the leads.
+	if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+		t.Errorf("DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", r.DeletionPolicy, r.UpdateReplacePolicy)
+	}
+	runChecks(t, r.Properties, []check{
+		{p("BillingMode"), `"PAY_PER_REQUEST"`},
+		{p("ProvisionedThroughput"), `null`},
+		{p("DeletionProtectionEnabled"), `true`},
+		{p("PointInTimeRecoverySpecification"), `{"PointInTimeRecoveryEnabled":true}`},
+		{p("SSESpecification"), `{"KMSMasterKeyId":` + keyArn + `,"SSEEnabled":true,"SSEType":"KMS"}`},
+		{p("StreamSpecification"), `{"StreamViewType":"NEW_IMAGE"}`},
+		{p("TimeToLiveSpecification"), `{"AttributeName":"expiresAt","Enabled":true}`},
+		{p("KeySchema"), `[{"AttributeName":"pk","KeyType":"HASH"}]`},
+		{p("AttributeDefinitions"), `[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"kind","AttributeType":"S"},` +
+			`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"}]`},
+		{p("GlobalSecondaryIndexes"), `[` +
+			`{"IndexName":"ByKindDate","KeySchema":[{"AttributeName":"kind","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}},` +
+			`{"IndexName":"ByStatusDate","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]`},
+	})
+}
+
+func TestEncryption(t *testing.T) {
+	tmpl := mustLoad(t)
+	key := mustResource(t, tmpl, "LeadsKey", "AWS::KMS::Key")
+	t.Run("key outlives the retained table", func(t *testing.T) {
+		if key.DeletionPolicy != "Retain" || key.UpdateReplacePolicy != "Retain" {
+			t.Errorf("LeadsKey DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", key.DeletionPolicy, key.UpdateReplacePolicy)
+		}
+	})
+	runChecks(t, key.Properties, []check{
+		{p("EnableKeyRotation"), `true`},
+		{p("KeyPolicy", "Statement", 0, "Principal"), `{"AWS":{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}`},
+		{p("KeyPolicy", "Statement", 1, "Principal"), `{"Service":{"Fn::Sub":"logs.${AWS::Region}.amazonaws.com"}}`},
+		// Alarms cannot publish to a topic encrypted with a key that does
+		// not let CloudWatch use it.
+		{p("KeyPolicy", "Statement", 2, "Principal"), `{"Service":"cloudwatch.amazonaws.com"}`},
+		{p("KeyPolicy", "Statement", 2, "Action"), `["kms:Decrypt","kms:GenerateDataKey"]`},
+		{p("KeyPolicy", "Statement", 3), `null`},
+	})
+	alias := mustResource(t, tmpl, "LeadsKeyAlias", "AWS::KMS::Alias")
+	runChecks(t, alias.Properties, []check{{p("TargetKeyId"), keyRef}})
+
+	tests := []struct {
+		id, typ string
+		checks  []check
+	}{
+		{"NotifyDeadLetterQueue", "AWS::SQS::Queue", []check{
+			{p("KmsMasterKeyId"), keyRef},
+			{p("MessageRetentionPeriod"), `1209600`},
+		}},
+		{"OpsTopic", "AWS::SNS::Topic", []check{
+			{p("KmsMasterKeyId"), keyRef},
+			{p("Subscription"), `[{"Endpoint":{"Ref":"OpsEmail"},"Protocol":"email"}]`},
+		}},
+		{"ApiAccessLogGroup", "AWS::Logs::LogGroup", []check{
+			{p("KmsKeyId"), keyArn},
+			{p("RetentionInDays"), `{"Ref":"LogRetentionDays"}`},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			runChecks(t, mustResource(t, tmpl, tt.id, tt.typ).Properties, tt.checks)
+		})
+	}
+}
+
+func TestSesConfigurationSet(t *testing.T) {
+	r := mustResource(t, mustLoad(t), "SesConfigurationSet", "AWS::SES::ConfigurationSet")
+	runChecks(t, r.Properties, []check{
+		{p("DeliveryOptions", "TlsPolicy"), `"REQUIRE"`},
+		{p("SuppressionOptions", "SuppressedReasons"), `["BOUNCE","COMPLAINT"]`},
+		{p("ReputationOptions", "ReputationMetricsEnabled"), `true`},
+		{p("SendingOptions", "SendingEnabled"), `true`},
+	})
+}
+
+func TestHttpApi(t *testing.T) {
+	tmpl := mustLoad(t)
+	r := mustResource(t, tmpl, "HttpApi", "AWS::Serverless::HttpApi")
+	runChecks(t, r.Properties, []check{
+		{p("StageName"), `{"Ref":"StageName"}`},
+		{p("CorsConfiguration", "AllowOrigins"), `{"Ref":"AllowedOrigins"}`},
+		{p("CorsConfiguration", "AllowMethods"), `["POST","OPTIONS"]`},
+		{p("CorsConfiguration", "AllowHeaders"), `["content-type","idempotency-key"]`},
+		{p("CorsConfiguration", "MaxAge"), `600`},
+		{p("CorsConfiguration", "AllowCredentials"), `null`},
+		{p("DefaultRouteSettings", "ThrottlingBurstLimit"), `{"Ref":"ApiBurstLimit"}`},
+		{p("DefaultRouteSettings", "ThrottlingRateLimit"), `{"Ref":"ApiRateLimit"}`},
+		{p("AccessLogSettings", "DestinationArn"), `{"Fn::GetAtt":["ApiAccessLogGroup","Arn"]}`},
+	})
+	t.Run("access log keeps out personal data", func(t *testing.T) {
+		format, _ := at(r.Properties, "AccessLogSettings", "Format").(string)
+		if format == "" || strings.Contains(format, "$context.identity") {
+			t.Errorf("Format = %q, want a format without $context.identity (IP, user agent)", format)
+		}
+	})
+}
+
+func TestAllowedOrigins(t *testing.T) {
+	tmpl := mustLoad(t)
+	param := tmpl.Parameters["AllowedOrigins"]
+	if param["Type"] != "CommaDelimitedList" {
+		t.Errorf("AllowedOrigins Type = %v, want CommaDelimitedList", param["Type"])
+	}
+	def, ok := param["Default"].(string)
+	if !ok || def == "" {
+		t.Fatalf("AllowedOrigins Default = %v, want https:// origins", param["Default"])
+	}
+	for _, o := range strings.Split(def, ",") {
+		o = strings.TrimSpace(o)
+		if !strings.HasPrefix(o, "https://") || strings.Contains(o, "*") || strings.Contains(o, "http://") {
+			t.Errorf("AllowedOrigins default entry %q: want an https:// origin without wildcard", o)
+		}
+	}
+	// The Rules stop a deploy that sets "*" or an empty entry.
+	runChecks(t, tmpl.Doc["Rules"], []check{
+		{p("OriginsAreExplicit", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},"*"]}]}`},
+		{p("OriginsAreExplicit", "Assertions", 1, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},""]}]}`},
+	})
+}
+
+func TestAlarms(t *testing.T) {
+	tmpl := mustLoad(t)
+	fn := func(id string) string { return fmt.Sprintf(`[{"Name":"FunctionName","Value":{"Ref":%q}}]`, id) }
+	tests := []struct {
+		id     string
+		checks []check
+	}{
+		{"DeadLetterQueueNotEmptyAlarm", []check{
+			{p("Namespace"), `"AWS/SQS"`},
+			{p("MetricName"), `"ApproximateNumberOfMessagesVisible"`},
+			{p("Dimensions"), `[{"Name":"QueueName","Value":{"Fn::GetAtt":["NotifyDeadLetterQueue","QueueName"]}}]`},
+			{p("Threshold"), `0`},
+		}},
+		{"NotifyErrorsAlarm", []check{
+			{p("Namespace"), `"AWS/Lambda"`},
+			{p("MetricName"), `"Errors"`},
+			{p("Dimensions"), fn("NotifyFunction")},
+			{p("Statistic"), `"Sum"`},
+			{p("Threshold"), `0`},
+		}},
+		{"NotifyIteratorAgeAlarm", []check{
+			{p("Namespace"), `"AWS/Lambda"`},
+			{p("MetricName"), `"IteratorAge"`},
+			{p("Dimensions"), fn("NotifyFunction")},
+			{p("Statistic"), `"Maximum"`},
+			{p("Threshold"), `300000`},
+		}},
+		{"IntakeErrorsAlarm", []check{
+			{p("Metrics", 0, "MetricStat", "Metric", "MetricName"), `"Errors"`},
+			{p("Metrics", 0, "MetricStat", "Metric", "Dimensions"), fn("ContactFunction")},
+			{p("Metrics", 1, "MetricStat", "Metric", "MetricName"), `"Errors"`},
+			{p("Metrics", 1, "MetricStat", "Metric", "Dimensions"), fn("ConsultationFunction")},
+			{p("Metrics", 2, "Expression"), `"SUM([contact, consultation])"`},
+			{p("Metrics", 2, "ReturnData"), `true`},
+			{p("Threshold"), `0`},
+		}},
+		{"NotifyPermanentFailuresAlarm", []check{
+			{p("Namespace"), `"LeadPipeline"`},
+			{p("MetricName"), `"PermanentEmailFailures"`},
+			{p("Dimensions"), `null`}, // the function emits it without dimensions
+			{p("Statistic"), `"Sum"`},
+			{p("Threshold"), `0`},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			r := mustResource(t, tmpl, tt.id, "AWS::CloudWatch::Alarm")
+			runChecks(t, r.Properties, append(tt.checks,
+				check{p("ComparisonOperator"), `"GreaterThanThreshold"`},
+				check{p("AlarmActions"), `[{"Ref":"OpsTopic"}]`},
+				check{p("TreatMissingData"), `"notBreaching"`},
+			))
+		})
+	}
+}
+
+func TestParameters(t *testing.T) {
+	tmpl := mustLoad(t)
+	const required = "<none>" // no default: the deployer must choose
+	tests := []struct {
+		name, typ, def string
+		extra          []check
+	}{
+		{"StageName", "String", `"prod"`, nil},
+		{"AllowedOrigins", "CommaDelimitedList", `"https://www.example.com"`, nil},
+		{"ThankYouUrl", "String", `"https://www.example.com/thank-you"`, nil},
+		{"RetentionDays", "Number", `365`, nil},
+		{"SpamRetentionDays", "Number", `7`, nil},
+		{"LogRetentionDays", "Number", `90`, nil},
+		{"LogLevel", "String", `"info"`, []check{{p("AllowedValues"), `["debug","info","warn","error"]`}}},
+		{"SenderEmail", "String", required, nil},
+		{"SenderIdentity", "String", required, nil},
+		{"StaffEmails", "String", required, nil},
+		{"ContactStaffEmails", "String", `""`, nil},
+		{"ConsultationStaffEmails", "String", `""`, nil},
+		{"NotifyDetail", "String", `"contact"`, []check{{p("AllowedValues"), `["minimal","contact","full"]`}}},
+		{"SendConfirmation", "String", `"false"`, []check{{p("AllowedValues"), `["true","false"]`}}},
+		{"ClinicName", "String", required, nil},
+		{"ClinicPhone", "String", `""`, nil},
+		{"ClinicAddress", "String", `""`, nil},
+		{"CallbackPromise", "String", `"within one business day"`, nil},
+		{"OpsEmail", "String", required, nil},
+		{"TurnstileSecret", "String", `""`, []check{{p("NoEcho"), `true`}}},
+		{"ApiBurstLimit", "Number", `20`, nil},
+		{"ApiRateLimit", "Number", `10`, nil},
+		{"IntakeReservedConcurrency", "Number", `10`, nil},
+		{"NotifyReservedConcurrency", "Number", `2`, nil},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.name] = true
+		t.Run(tt.name, func(t *testing.T) {
+			param, ok := tmpl.Parameters[tt.name]
+			if !ok {
+				t.Fatalf("no parameter %s", tt.name)
+			}
+			if d, _ := param["Description"].(string); len(d) < 10 {
+				t.Errorf("Description = %q, want one that explains the parameter", d)
+			}
+			def, hasDefault := param["Default"]
+			want := tt.def
+			got := js(def)
+			if !hasDefault {
+				got = required
+			}
+			if got != want {
+				t.Errorf("Default = %s, want %s", got, want)
+			}
+			checks := append([]check{{p("Type"), fmt.Sprintf("%q", tt.typ)}}, tt.extra...)
+			runChecks(t, param, checks)
+			if pattern, ok := param["AllowedPattern"].(string); ok && hasDefault {
+				if !regexp.MustCompile(pattern).MatchString(fmt.Sprint(def)) {
+					t.Errorf("Default %v does not match AllowedPattern %s", def, pattern)
+				}
+			}
+		})
+	}
+	for name := range tmpl.Parameters {
+		if !seen[name] {
+			t.Errorf("parameter %s is not covered by this test", name)
+		}
+	}
+}
+
+func TestParameterPatterns(t *testing.T) {
+	tmpl := mustLoad(t)
+	tests := []struct {
+		param, value string
+		want         bool
+	}{
+		// SenderIdentity goes into the ses:SendEmail resource ARN.
+		{"SenderIdentity", "clinic.example", true},
+		{"SenderIdentity", "leads@clinic.example", true},
+		{"SenderIdentity", "*", false},
+		{"SenderIdentity", "clinic.example/*", false},
+		{"SenderIdentity", "", false},
+		{"SenderEmail", "leads@clinic.example", true},
+		{"SenderEmail", "leads", false},
+		{"SenderEmail", "a@x.example,b@y.example", false},
+		{"OpsEmail", "ops@clinic.example", true},
+		{"OpsEmail", "", false},
+		{"StaffEmails", "a@clinic.example", true},
+		{"StaffEmails", "a@clinic.example, b@clinic.example", true},
+		{"StaffEmails", "", false},
+		{"StaffEmails", "a@clinic.example;b@clinic.example", false},
+		{"ContactStaffEmails", "", true},
+		{"ContactStaffEmails", "a@clinic.example,b@clinic.example", true},
+		{"ConsultationStaffEmails", "not an address", false},
+		{"ThankYouUrl", "https://clinic.example/thanks", true},
+		{"ThankYouUrl", "http://clinic.example/thanks", false},
+		{"StageName", "prod", true},
+		{"StageName", "a/b", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.param+" "+tt.value, func(t *testing.T) {
+			pattern, ok := tmpl.Parameters[tt.param]["AllowedPattern"].(string)
+			if !ok {
+				t.Fatalf("%s has no AllowedPattern", tt.param)
+			}
+			if got := regexp.MustCompile(pattern).MatchString(tt.value); got != tt.want {
+				t.Errorf("%s matches %q = %v, want %v", pattern, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	tmpl := mustLoad(t)
+	want := map[string]string{
+		"ApiUrl":             `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"}`,
+		"LeadsTableName":     `{"Ref":"LeadsTable"}`,
+		"DeadLetterQueueUrl": `{"Ref":"NotifyDeadLetterQueue"}`,
+	}
+	for name, value := range want {
+		t.Run(name, func(t *testing.T) {
+			if got := js(tmpl.Outputs[name]["Value"]); got != value {
+				t.Errorf("got %s, want %s", got, value)
+			}
+		})
+	}
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
+
+// TestReferencesResolve catches a misspelt !Ref, !GetAtt or ${} before a
+// deploy does, and a parameter nothing uses.
+func TestReferencesResolve(t *testing.T) {
+	tmpl := mustLoad(t)
+	used := map[string]bool{}
+	known := func(name string) bool {
+		_, isParam := tmpl.Parameters[name]
+		_, isRes := tmpl.Resources[name]
+		return isParam || isRes || strings.HasPrefix(name, "AWS::")
+	}
+	walk(tmpl.Doc, "", func(path string, v any) {
+		m, ok := v.(map[string]any)
+		if !ok || len(m) != 1 {
+			return
+		}
+		var names []string
+		switch {
+		case m["Ref"] != nil:
+			names = []string{fmt.Sprint(m["Ref"])}
+		case m["Fn::GetAtt"] != nil:
+			names = []string{fmt.Sprint(at(m, "Fn::GetAtt", 0))}
+		case m["Fn::Sub"] != nil:
+			s, ok := m["Fn::Sub"].(string)
+			if !ok {
+				return
+			}
+			for _, match := range subVar.FindAllStringSubmatch(s, -1) {
+				name, _, _ := strings.Cut(match[1], ".")
+				names = append(names, name)
+			}
+		}
+		for _, name := range names {
+			used[name] = true
+			if !known(name) {
+				t.Errorf("%s: reference to unknown %q", path, name)
+			}
+		}
+	})
+	for name := range tmpl.Parameters {
+		if !used[name] {
+			t.Errorf("parameter %s is never used", name)
+		}
+	}
+	if len(used) < 20 {
+		t.Errorf("found %d referenced names, want more; is the walk broken?", len(used))
+	}
+}
+
+var overrideKey = regexp.MustCompile(`(?m)^\s*"(\w+)=`)
+
+// TestSamconfigExample keeps the example deploy configuration in step with
+// the parameters: every name it sets exists, and it sets every parameter
+// that has no default.
+func TestSamconfigExample(t *testing.T) {
+	tmpl := mustLoad(t)
+	root, err := ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "samconfig.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, m := range overrideKey.FindAllStringSubmatch(string(data), -1) {
+		set[m[1]] = true
+		if _, ok := tmpl.Parameters[m[1]]; !ok {
+			t.Errorf("samconfig.example.toml sets %s, which is not a parameter", m[1])
+		}
+	}
+	for name, param := range tmpl.Parameters {
+		if _, hasDefault := param["Default"]; !hasDefault && !set[name] {
+			t.Errorf("samconfig.example.toml does not set required parameter %s", name)
+		}
+	}
+	if set["TurnstileSecret"] {
+		t.Error("samconfig.example.toml sets TurnstileSecret; secrets stay out of files")
+	}
+}
