@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
+	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
 // now is the test clock: events/ hold adults born in 1988.
@@ -322,5 +326,44 @@ func TestStoreDownAnswers503(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "jordan") || strings.Contains(logs.String(), "Jordan") {
 		t.Errorf("logs hold submitted data: %s", logs)
+	}
+}
+
+func TestTurnstileRejectsBeforeStoring(t *testing.T) {
+	var calls atomic.Int32
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		r.ParseForm()
+		ok := r.PostForm.Get("response") == "good-token"
+		json.NewEncoder(w).Encode(map[string]any{"success": ok, "error-codes": []string{}})
+	}))
+	defer fake.Close()
+	f := newFixture(t, "")
+	f.contact.Service.Verifier = &turnstile.Verifier{Secret: "s", URL: fake.URL, Client: fake.Client(), Timeout: time.Second}
+
+	for _, tt := range []struct {
+		name, token string
+		status      int
+	}{
+		{"no token", "", 403},
+		{"refused token", "bad-token", 403},
+		{"good token", "good-token", 201},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := loadEvent(t, "contact-json.json")
+			req.Headers["idempotency-key"] = "turnstile-" + strings.ReplaceAll(tt.name, " ", "-")
+			if tt.token != "" {
+				req.Body = strings.Replace(req.Body, `"smsConsent": false`, `"smsConsent": false, "cf-turnstile-response": "`+tt.token+`"`, 1)
+			}
+			if resp := f.do(t, req); resp.StatusCode != tt.status {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.status)
+			}
+		})
+	}
+	if n := f.tbl.Count(t, f.tbl.Name, "lead"); n != 1 {
+		t.Errorf("leads stored = %d, want only the verified one", n)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("verifier called %d times, want 2 (a missing token is refused without asking)", calls.Load())
 	}
 }

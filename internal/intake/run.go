@@ -10,6 +10,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
 // New builds a Handler from configuration: the DynamoDB client, validator
@@ -31,7 +32,7 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		NewID:         lead.NewID,
 	}
 	if cfg.TurnstileSecret != "" {
-		return nil, fmt.Errorf("TURNSTILE_SECRET is set but this build has no Turnstile verifier")
+		svc.Verifier = turnstile.New(cfg.TurnstileSecret, awsconf.HTTPClient())
 	}
 	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: NewLogger(cfg.LogLevel)}, nil
 }
