@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func newFixture(t *testing.T, thankYouURL string) *fixture {
 		Retention: 365 * 24 * time.Hour, SpamRetention: 7 * 24 * time.Hour,
 		Now: func() time.Time { return now }, NewID: lead.NewID,
 	}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(logs, debugLog()), nil))
 	return &fixture{
 		tbl: tbl, store: store, logs: logs,
 		contact:      &Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Contact) }, ThankYouURL: thankYouURL, Log: log},
@@ -366,4 +367,11 @@ func TestTurnstileRejectsBeforeStoring(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Errorf("verifier called %d times, want 2 (a missing token is refused without asking)", calls.Load())
 	}
+}
+
+func debugLog() io.Writer {
+	if os.Getenv("DEBUG_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -92,3 +92,59 @@ func FuzzNormalizeValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizeValidateConsultation is FuzzNormalizeValidate for the
+// consultation form.
+func FuzzNormalizeValidateConsultation(f *testing.F) {
+	f.Add("Ada", "Lovelace", "ada@example.com", "410-555-0134", "1985-12-10", "md", "depression", "sertraline\r\n50 mg", "Dr. Hopper", true)
+	f.Add(" Zoë ", "Nguyễn", "A@B.CO", "+1 410 555 0134", " 2007-06-15 ", "DC", " ptsd ", "", "", false)
+	f.Add("a\u2066b", "x\ny", "a@b", "(010) 555-0134", "2023-02-30", "XX", "lsd", "\x00", "\u202e", false)
+	f.Add("\u0131", "\u017f", "a@\u0130bm.com", "+49 89 123456", "2008-02-29", "\u0131d", "other", strings.Repeat("\u0301", 9), "e"+strings.Repeat("\u0301", 5), true)
+	v := testValidator()
+	f.Fuzz(func(t *testing.T, first, last, email, phone, dob, state, concern, meds, provider string, crisis bool) {
+		c := &Consultation{FirstName: first, LastName: last, Email: email, Phone: phone, DateOfBirth: dob, State: state,
+			Concerns: []string{concern}, PreviousTreatments: []string{concern}, CurrentMedications: meds, MedicalHistory: meds,
+			PreferredTimes: []string{concern}, HearAbout: concern, ReferringProvider: provider, Message: meds, InCrisis: crisis,
+			ConsentToContact: true, AcknowledgedPrivacy: true,
+			Attribution: Attribution{UTMSource: provider, LandingPage: first}}
+		c.Normalize()
+		err := v.Validate(c)
+		if err != nil {
+			if ErrorCode(err) != CodeInvalid {
+				t.Fatalf("Validate: %v, want %s", err, CodeInvalid)
+			}
+			return
+		}
+		for field, s := range map[string]struct {
+			v   string
+			max int
+		}{
+			"firstName": {c.FirstName, 60}, "lastName": {c.LastName, 60}, "email": {c.Email, 254}, "phone": {c.Phone, 12},
+			"dateOfBirth": {c.DateOfBirth, 10}, "state": {c.State, 2}, "referringProvider": {c.ReferringProvider, 120},
+			"utmSource": {c.UTMSource, 200}, "landingPage": {c.LandingPage, 2000},
+		} {
+			if !IsSingleLine(s.v) || utf8.RuneCountInString(s.v) > s.max {
+				t.Fatalf("valid form, but %s %q is not a single line of at most %d characters", field, s.v, s.max)
+			}
+		}
+		for field, s := range map[string]struct {
+			v   string
+			max int
+		}{"currentMedications": {c.CurrentMedications, 1000}, "medicalHistory": {c.MedicalHistory, 2000}, "message": {c.Message, 2000}} {
+			if !isCleanText(s.v) || strings.Contains(s.v, "\r") || utf8.RuneCountInString(s.v) > s.max {
+				t.Fatalf("valid form, but %s %q is not clean text of at most %d characters", field, s.v, s.max)
+			}
+		}
+		if !IsEmail(c.Email) || !isE164US(c.Phone) || !isUSState(c.State) {
+			t.Fatalf("valid form with bad email, phone or state: %+v", c)
+		}
+		once := *c
+		once.Concerns = append([]string(nil), c.Concerns...)
+		c.Normalize()
+		if c.FirstName != once.FirstName || c.LastName != once.LastName || c.Email != once.Email || c.Phone != once.Phone ||
+			c.DateOfBirth != once.DateOfBirth || c.State != once.State || c.Concerns[0] != once.Concerns[0] ||
+			c.CurrentMedications != once.CurrentMedications || c.ReferringProvider != once.ReferringProvider {
+			t.Fatalf("Normalize is not idempotent:\n once %+v\ntwice %+v", once, *c)
+		}
+	})
+}

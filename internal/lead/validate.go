@@ -110,7 +110,13 @@ func (val *Validator) Validate(form any) error {
 		t = t.Elem()
 	}
 	if order := val.order[t]; order != nil {
-		sort.SliceStable(fields, func(i, j int) bool { return order[fields[i].Field] < order[fields[j].Field] })
+		rank := func(name string) int {
+			if i, ok := order[name]; ok {
+				return i
+			}
+			return len(order) // not a form field: keep it last
+		}
+		sort.SliceStable(fields, func(i, j int) bool { return rank(fields[i].Field) < rank(fields[j].Field) })
 	}
 	return &Error{Code: CodeInvalid, Message: "some answers need another look", Fields: fields}
 }
@@ -210,7 +216,10 @@ func plainText(s string, multiline bool) bool {
 			unicode.Is(unicode.Co, r), // private use
 			r >= 0xFFF0 && r <= 0xFFFF:
 			return false
-		case unicode.In(r, unicode.Mn, unicode.Me):
+		case unicode.Is(unicode.M, r):
+			// All marks count, spacing ones (Mc) too: counting only Mn and
+			// Me let "a" + ("\u0301"×4 + "\u0903")×N through, a flood the
+			// cap is meant to stop.
 			run++
 			if run > maxCombiningRun {
 				return false
