@@ -1,0 +1,4 @@
+package localaws
+
+// Alive exposes alive to the external tests.
+var Alive = alive
