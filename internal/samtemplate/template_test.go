@@ -170,6 +170,7 @@ func TestEnvironment(t *testing.T) {
 		"CLINIC_NAME":               ref("ClinicName"),
 		"CLINIC_PHONE":              ref("ClinicPhone"),
 		"CLINIC_ADDRESS":            ref("ClinicAddress"),
+		"CLINIC_TIMEZONE":           ref("ClinicTimeZone"),
 		"CALLBACK_PROMISE":          ref("CallbackPromise"),
 		"SES_CONFIGURATION_SET":     ref("SesConfigurationSet"),
 	}
@@ -606,6 +607,7 @@ func TestParameters(t *testing.T) {
 		{"SendConfirmation", "String", `"false"`, []check{{p("AllowedValues"), `["true","false"]`}}},
 		{"ClinicName", "String", required, nil},
 		{"ClinicPhone", "String", `""`, nil},
+		{"ClinicTimeZone", "String", `""`, nil},
 		{"ClinicAddress", "String", `""`, nil},
 		{"CallbackPromise", "String", `"within one business day"`, nil},
 		{"OpsEmail", "String", required, nil},

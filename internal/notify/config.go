@@ -1,0 +1,146 @@
+package notify
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/sesmail"
+)
+
+// config is everything the notifier reads from its environment.
+type Config struct {
+	Table             string         // LEADS_TABLE (required)
+	Sender            string         // SENDER_EMAIL (required): a verified SES identity, bare address
+	ContactStaff      []string       // CONTACT_STAFF_EMAILS, else STAFF_EMAILS
+	ConsultationStaff []string       // CONSULTATION_STAFF_EMAILS, else STAFF_EMAILS
+	Detail            sesmail.Detail // NOTIFY_DETAIL: minimal, contact (default), full
+	SendConfirmation  bool           // SEND_CONFIRMATION: true or false (default)
+	Clinic            sesmail.Clinic // CLINIC_NAME (required), CLINIC_PHONE and CALLBACK_PROMISE (required with confirmations), CLINIC_ADDRESS
+	TimeZone          *time.Location // CLINIC_TIMEZONE: IANA name such as America/New_York, optional
+	ConfigurationSet  string         // SES_CONFIGURATION_SET, optional
+	LogLevel          slog.Level     // LOG_LEVEL: debug, info (default), warn, error
+}
+
+// ConfigFromEnv reads config with getenv (os.Getenv in main). Every error
+// names the variable, so a misconfigured function fails at its first start
+// with a message that says what to fix.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:            strings.TrimSpace(getenv("LEADS_TABLE")),
+		Sender:           strings.TrimSpace(getenv("SENDER_EMAIL")),
+		ConfigurationSet: strings.TrimSpace(getenv("SES_CONFIGURATION_SET")),
+		Clinic: sesmail.Clinic{
+			Name:            strings.TrimSpace(getenv("CLINIC_NAME")),
+			Phone:           strings.TrimSpace(getenv("CLINIC_PHONE")),
+			Address:         strings.TrimSpace(getenv("CLINIC_ADDRESS")),
+			CallbackPromise: strings.TrimSpace(getenv("CALLBACK_PROMISE")),
+		},
+	}
+	for _, v := range []envVar{{"LEADS_TABLE", c.Table}, {"SENDER_EMAIL", c.Sender}, {"CLINIC_NAME", c.Clinic.Name}} {
+		if v.value == "" {
+			return c, fmt.Errorf("missing environment variable %s", v.name)
+		}
+	}
+	if !lead.IsEmail(c.Sender) {
+		return c, fmt.Errorf("SENDER_EMAIL must be a bare address such as notify@clinic.example (the verified SES identity); the clinic name is added as its display name")
+	}
+
+	all, err := staffList(getenv, "STAFF_EMAILS")
+	if err != nil {
+		return c, err
+	}
+	for _, l := range []struct {
+		name string
+		dst  *[]string
+	}{{"CONTACT_STAFF_EMAILS", &c.ContactStaff}, {"CONSULTATION_STAFF_EMAILS", &c.ConsultationStaff}} {
+		list, err := staffList(getenv, l.name)
+		if err != nil {
+			return c, err
+		}
+		if len(list) == 0 {
+			list = all
+		}
+		if len(list) == 0 {
+			return c, fmt.Errorf("missing environment variable STAFF_EMAILS (or %s)", l.name)
+		}
+		*l.dst = list
+	}
+
+	if c.Detail, err = sesmail.ParseDetail(getenv("NOTIFY_DETAIL")); err != nil {
+		return c, fmt.Errorf("NOTIFY_DETAIL must be minimal, contact or full")
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("SEND_CONFIRMATION"))); v {
+	case "", "false":
+	case "true":
+		c.SendConfirmation = true
+	default:
+		return c, fmt.Errorf("SEND_CONFIRMATION must be true or false")
+	}
+	if c.SendConfirmation {
+		// The confirmation says when the clinic will call back and asks
+		// people to call rather than reply; without these it would promise
+		// nothing and leave them no way to reach the clinic. The address
+		// is optional.
+		for _, v := range []envVar{{"CLINIC_PHONE", c.Clinic.Phone}, {"CALLBACK_PROMISE", c.Clinic.CallbackPromise}} {
+			if v.value == "" {
+				return c, fmt.Errorf("missing environment variable %s (needed when SEND_CONFIRMATION=true)", v.name)
+			}
+		}
+	}
+	for _, v := range []envVar{{"LEADS_TABLE", c.Table}, {"CLINIC_NAME", c.Clinic.Name}, {"CLINIC_PHONE", c.Clinic.Phone},
+		{"CLINIC_ADDRESS", c.Clinic.Address}, {"CALLBACK_PROMISE", c.Clinic.CallbackPromise}, {"SES_CONFIGURATION_SET", c.ConfigurationSet}} {
+		if !lead.IsSingleLine(v.value) {
+			return c, fmt.Errorf("%s must be a single line of plain text", v.name)
+		}
+	}
+	if tz := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); tz != "" {
+		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
+			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
+		}
+	}
+	if c.LogLevel, err = logLevel(getenv("LOG_LEVEL")); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+type envVar struct{ name, value string }
+
+// maxStaff is SES's limit of recipients per message.
+const maxStaff = 50
+
+// staffList reads a comma-separated list of bare addresses; empty entries
+// are ignored, duplicates dropped.
+func staffList(getenv func(string) string, name string) ([]string, error) {
+	var list []string
+	seen := map[string]bool{}
+	for i, a := range strings.Split(getenv(name), ",") {
+		a = strings.TrimSpace(a)
+		if a == "" || seen[a] {
+			continue
+		}
+		if !lead.IsEmail(a) {
+			return nil, fmt.Errorf("%s entry %d is not a bare email address such as frontdesk@clinic.example", name, i+1)
+		}
+		seen[a] = true
+		list = append(list, a)
+	}
+	if len(list) > maxStaff {
+		return nil, fmt.Errorf("%s has %d addresses; SES allows %d recipients per message", name, len(list), maxStaff)
+	}
+	return list, nil
+}
+
+func logLevel(v string) (slog.Level, error) {
+	var l slog.Level
+	if strings.TrimSpace(v) == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error")
+	}
+	return l, nil
+}

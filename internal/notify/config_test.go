@@ -1,0 +1,103 @@
+package notify
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/clinicleads/leadpipe/internal/sesmail"
+)
+
+func env(over map[string]string) func(string) string {
+	base := map[string]string{
+		"LEADS_TABLE":  "LeadsTable",
+		"SENDER_EMAIL": "notify@clinic.example",
+		"STAFF_EMAILS": "frontdesk@clinic.example, intake@clinic.example",
+		"CLINIC_NAME":  "Harbor Ketamine Clinic",
+	}
+	for k, v := range over {
+		base[k] = v
+	}
+	return func(k string) string { return base[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := ConfigFromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"frontdesk@clinic.example", "intake@clinic.example"}
+	if !reflect.DeepEqual(c.ContactStaff, all) || !reflect.DeepEqual(c.ConsultationStaff, all) {
+		t.Errorf("staff %q %q", c.ContactStaff, c.ConsultationStaff)
+	}
+	if c.Detail != sesmail.DetailContact || c.SendConfirmation || c.LogLevel != slog.LevelInfo || c.TimeZone != nil || c.ConfigurationSet != "" {
+		t.Errorf("defaults %+v", c)
+	}
+}
+
+func TestConfigLists(t *testing.T) {
+	c, err := ConfigFromEnv(env(map[string]string{
+		"STAFF_EMAILS":              "",
+		"CONTACT_STAFF_EMAILS":      "frontdesk@clinic.example",
+		"CONSULTATION_STAFF_EMAILS": "intake@clinic.example,nurse@clinic.example,,intake@clinic.example",
+		"NOTIFY_DETAIL":             "full",
+		"SEND_CONFIRMATION":         "true",
+		"CLINIC_PHONE":              "(410) 555-0100",
+		"CLINIC_ADDRESS":            "1 Harbor St, Baltimore, MD 21201",
+		"CALLBACK_PROMISE":          "within one business day",
+		"CLINIC_TIMEZONE":           "America/New_York",
+		"SES_CONFIGURATION_SET":     "leadpipe",
+		"LOG_LEVEL":                 "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.ContactStaff, []string{"frontdesk@clinic.example"}) ||
+		!reflect.DeepEqual(c.ConsultationStaff, []string{"intake@clinic.example", "nurse@clinic.example"}) {
+		t.Errorf("staff %q %q", c.ContactStaff, c.ConsultationStaff)
+	}
+	if c.Detail != sesmail.DetailFull || !c.SendConfirmation || c.TimeZone.String() != "America/New_York" ||
+		c.ConfigurationSet != "leadpipe" || c.LogLevel != slog.LevelDebug {
+		t.Errorf("config %+v", c)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for _, c := range []struct {
+		over map[string]string
+		want string
+	}{
+		{map[string]string{"LEADS_TABLE": ""}, "LEADS_TABLE"},
+		{map[string]string{"SENDER_EMAIL": ""}, "SENDER_EMAIL"},
+		{map[string]string{"SENDER_EMAIL": "Clinic <notify@clinic.example>"}, "SENDER_EMAIL"},
+		{map[string]string{"SENDER_EMAIL": "notify@clinic.example\r\nBcc: x@evil.example"}, "SENDER_EMAIL"},
+		{map[string]string{"CLINIC_NAME": ""}, "CLINIC_NAME"},
+		{map[string]string{"CLINIC_NAME": "Clinic\r\nBcc: x@evil.example"}, "CLINIC_NAME"},
+		{map[string]string{"STAFF_EMAILS": ""}, "STAFF_EMAILS"},
+		{map[string]string{"STAFF_EMAILS": "", "CONTACT_STAFF_EMAILS": "a@clinic.example"}, "CONSULTATION_STAFF_EMAILS"},
+		{map[string]string{"STAFF_EMAILS": "ok@clinic.example,not an address"}, "STAFF_EMAILS entry 2"},
+		{map[string]string{"STAFF_EMAILS": "ok@clinic.example\r\nBcc: x@evil.example"}, "STAFF_EMAILS"},
+		{map[string]string{"CONSULTATION_STAFF_EMAILS": "Nurse <n@clinic.example>"}, "CONSULTATION_STAFF_EMAILS"},
+		{map[string]string{"STAFF_EMAILS": strings.Repeat("a@clinic.example,", 1) + manyAddresses(51)}, "STAFF_EMAILS"},
+		{map[string]string{"NOTIFY_DETAIL": "everything"}, "NOTIFY_DETAIL"},
+		{map[string]string{"SEND_CONFIRMATION": "yes"}, "SEND_CONFIRMATION"},
+		{map[string]string{"SEND_CONFIRMATION": "true"}, "CLINIC_PHONE"},
+		{map[string]string{"SEND_CONFIRMATION": "true", "CLINIC_PHONE": "1"}, "CALLBACK_PROMISE"},
+		{map[string]string{"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+	} {
+		_, err := ConfigFromEnv(env(c.over))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to name %s", c.over, err, c.want)
+		}
+	}
+}
+
+func manyAddresses(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString("staff" + strings.Repeat("x", i) + "@clinic.example,")
+	}
+	return b.String()
+}

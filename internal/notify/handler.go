@@ -1,0 +1,264 @@
+// Package notify is the handler of the notify Lambda on the leads table's
+// DynamoDB stream: it emails the clinic's staff about every new lead
+// through SES, idempotently, reporting per-record failures so the stream
+// retries only what failed and dead-letters what keeps failing.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/sesmail"
+)
+
+// ledger is where the notifier records what it has sent for a lead, so a
+// redelivered stream record sends nothing twice. *dynamo.Store has it.
+type ledger interface {
+	// Marks reads the lead's marks with a consistent read
+	// (dynamo.ErrNotFound when the lead is not in the table).
+	Marks(ctx context.Context, id string) (dynamo.Marks, error)
+	// MarkNotified and MarkConfirmed set a mark once, by condition
+	// (dynamo.ErrAlreadyMarked when it was set before).
+	MarkNotified(ctx context.Context, id string, at time.Time) error
+	MarkConfirmed(ctx context.Context, id string, at time.Time) error
+}
+
+// mailer sends one email. *sesmail.Sender has it.
+type mailer interface {
+	Send(ctx context.Context, m sesmail.Message) error
+}
+
+// builder makes the emails. *sesmail.Builder has it.
+type builder interface {
+	BuildStaff(l lead.Lead, to []string) (sesmail.Message, error)
+	BuildConfirmation(l lead.Lead) (sesmail.Message, error)
+}
+
+// handler turns the leads table's stream into staff emails.
+//
+// Per record: only the INSERT of a lead with status new is notified;
+// everything else (MODIFY records, which include the notifier's own marks,
+// REMOVEs by TTL, idempotency claims, spam) succeeds without a word. The
+// template's event filter already drops most of these; the handler does not
+// rely on it.
+//
+// Idempotency: before sending, the lead's marks are read (consistent read);
+// if notifiedAt is set nothing is sent. After a successful send notifiedAt is
+// set by a conditional update.
+//
+// DUPLICATE WINDOW: if the function crashes, times out or loses DynamoDB
+// after SES accepted the staff email and before the notifiedAt mark is
+// written, the stream redelivers the record and staff get the same lead a
+// second time. The same holds for the confirmation and confirmedAt. This
+// window (one SES call's answer plus one UpdateItem) cannot be closed
+// without a transaction spanning SES and DynamoDB, which does not exist;
+// the pipeline prefers a rare duplicate to a lost lead.
+type Handler struct {
+	ledger  ledger
+	mailer  mailer
+	emails  builder
+	staff   map[lead.Kind][]string
+	confirm bool // SEND_CONFIRMATION
+	now     func() time.Time
+	log     *slog.Logger
+	metrics io.Writer // CloudWatch Embedded Metric Format lines (stdout)
+	// reserve is kept back from the invocation's deadline so the handler
+	// can still return its list of failed records: work that has not
+	// finished by then is reported failed and retried, not lost in a
+	// timeout that would fail (and later repeat) the whole batch.
+	reserve time.Duration
+}
+
+// defaultReserve is handler.reserve in production.
+const defaultReserve = time.Second
+
+// Failure reasons. Errors returned by record never quote SES's messages or
+// lead content: the Lambda runtime logs a returned error.
+var (
+	errUnreadable = errors.New("stream record holds a lead that cannot be read")
+	errOutOfTime  = errors.New("no time left in this invocation")
+	errNoImage    = errors.New("stream record carries no new image")
+)
+
+// handle processes a batch and reports each failed record by its sequence
+// number (ReportBatchItemFailures), so one bad record neither blocks nor
+// repeats the others: Lambda retries from the lowest failed sequence
+// number, and records after it that were already emailed are skipped by
+// their marks.
+func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	log := h.log.With("request_id", requestID(ctx))
+	work := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		work, cancel = context.WithDeadline(ctx, dl.Add(-h.reserve))
+		defer cancel()
+	}
+	var resp events.DynamoDBEventResponse
+	for i, r := range ev.Records {
+		seq := r.Change.SequenceNumber
+		err := h.record(work, log.With("seq", seq), r)
+		if err == nil {
+			continue
+		}
+		if seq == "" {
+			// Lambda knows a failed record only by its sequence number. An
+			// empty identifier cannot name this record (Lambda would treat
+			// the response as invalid and fail the whole batch anyway), and
+			// leaving it out would drop the record silently. So fail the
+			// whole batch: Lambda retries it (bisecting), and the marks keep
+			// leads that were emailed from being emailed again.
+			return events.DynamoDBEventResponse{}, fmt.Errorf("record %d (event %s) failed and has no sequence number to report: %w", i, r.EventID, err)
+		}
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+	}
+	if n := len(resp.BatchItemFailures); n > 0 {
+		log.Warn("batch done with failed records", "records", len(ev.Records), "failed", n)
+	}
+	return resp, nil
+}
+
+// record handles one stream record. A nil error means done: sent, already
+// sent, or nothing to send.
+func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoDBEventRecord) error {
+	if r.EventName != string(events.DynamoDBOperationTypeInsert) {
+		return nil
+	}
+	img := r.Change.NewImage
+	if len(img) == 0 {
+		// A stream without new images (KEYS_ONLY, OLD_IMAGE) would
+		// otherwise skip every lead without a word.
+		log.Error("INSERT record without a new image: the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES; reported failed", "event_id", r.EventID)
+		return errNoImage
+	}
+	if !dynamo.IsLeadImage(img) {
+		return nil
+	}
+	l, err := dynamo.LeadFromImage(img)
+	if err != nil {
+		// Not skipped: a lead we cannot read must reach the dead-letter
+		// queue, where ops can see it. The parser's errors name
+		// attributes, not values.
+		log.Error("cannot read lead from stream record; reported failed", "event_id", r.EventID, "error", err)
+		return errUnreadable
+	}
+	log = log.With("lead_id", l.ID, "kind", string(l.Kind))
+	if l.Status != lead.StatusNew {
+		log.Debug("not notified", "status", string(l.Status))
+		return nil
+	}
+	if ctx.Err() != nil {
+		log.Warn("lead not processed: the invocation's deadline is near; the stream will retry it")
+		return errOutOfTime
+	}
+
+	marks, err := h.ledger.Marks(ctx, l.ID)
+	switch {
+	case errors.Is(err, dynamo.ErrNotFound):
+		// The stream says it was written, so it existed. Send anyway (a
+		// lead is never dropped on a guess); marking will fail and be
+		// logged, so a redelivery could repeat the email.
+		log.Warn("lead not found in the table; notifying without an idempotency mark")
+	case err != nil:
+		log.Error("cannot read the lead's marks; the stream will retry", "error", err)
+		return fmt.Errorf("read marks of lead %s: %w", l.ID, err)
+	}
+
+	if marks.NotifiedAt.IsZero() {
+		if err := h.notifyStaff(ctx, log, l); err != nil {
+			return err
+		}
+	} else {
+		log.Info("staff already notified; nothing sent", "notified_at", marks.NotifiedAt)
+	}
+
+	if h.confirm && marks.ConfirmedAt.IsZero() {
+		return h.confirmSubmitter(ctx, log, l)
+	}
+	return nil
+}
+
+func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead) error {
+	msg, err := h.emails.BuildStaff(l, h.staff[l.Kind])
+	if err != nil {
+		h.count(metricPermanentEmail, l.Kind)
+		log.Error("cannot build the staff email; reported failed", "error", err)
+		return fmt.Errorf("build staff email for lead %s: %w", l.ID, err)
+	}
+	if err := h.mailer.Send(ctx, msg); err != nil {
+		code := sesmail.ErrorCode(err)
+		if sesmail.IsPermanent(err) {
+			// Retrying cannot help; report it at once so it reaches the
+			// dead-letter queue and the alarm instead of the retry loop.
+			h.count(metricPermanentEmail, l.Kind)
+			log.Error("SES rejected the staff email permanently; reported failed", "error_code", code)
+			return fmt.Errorf("staff email for lead %s: permanent SES error %s", l.ID, code)
+		}
+		// The SDK has already retried throttling and 5xx answers.
+		log.Warn("staff email failed; the stream will retry", "error_code", code)
+		return fmt.Errorf("staff email for lead %s: SES error %s", l.ID, code)
+	}
+	// DUPLICATE WINDOW (see handler): from here until MarkNotified returns,
+	// a crash means the record is redelivered and the email sent again.
+	switch err := h.ledger.MarkNotified(ctx, l.ID, h.now().UTC()); {
+	case err == nil:
+		log.Info("staff notified")
+	case errors.Is(err, dynamo.ErrAlreadyMarked):
+		log.Warn("staff notified; another invocation had marked the lead first, so staff may have it twice")
+	default:
+		// The email went out, which is what matters. Reporting failure
+		// would only make the stream send it again.
+		log.Error("staff notified but the mark was not written; a redelivery would send it again", "error", err)
+	}
+	return nil
+}
+
+// confirmSubmitter sends the confirmation. A transient failure fails the
+// record, so the stream retries it; the retry skips the staff email,
+// whose mark is set. A permanent failure (an address SES refuses) is
+// counted and logged, not retried: it must not hold up or repeat the staff
+// email.
+func (h *Handler) confirmSubmitter(ctx context.Context, log *slog.Logger, l lead.Lead) error {
+	msg, err := h.emails.BuildConfirmation(l)
+	if errors.Is(err, sesmail.ErrNoConfirmation) {
+		return nil
+	}
+	if err != nil {
+		h.count(metricPermanentConfirmation, l.Kind)
+		log.Warn("no confirmation: it cannot be built for this lead", "error", err)
+		return nil
+	}
+	if err := h.mailer.Send(ctx, msg); err != nil {
+		code := sesmail.ErrorCode(err)
+		if sesmail.IsPermanent(err) {
+			h.count(metricPermanentConfirmation, l.Kind)
+			log.Warn("SES rejected the confirmation permanently; not retried", "error_code", code)
+			return nil
+		}
+		log.Warn("confirmation failed; the stream will retry it (not the staff email)", "error_code", code)
+		return fmt.Errorf("confirmation for lead %s: SES error %s", l.ID, code)
+	}
+	switch err := h.ledger.MarkConfirmed(ctx, l.ID, h.now().UTC()); {
+	case err == nil:
+		log.Info("confirmation sent")
+	case errors.Is(err, dynamo.ErrAlreadyMarked):
+		log.Warn("confirmation sent; another invocation had marked it first")
+	default:
+		log.Error("confirmation sent but the mark was not written; a redelivery would send it again", "error", err)
+	}
+	return nil
+}
+
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}

@@ -1,0 +1,204 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
+	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/localaws"
+	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
+)
+
+// localEnv is the function's environment for the emulators.
+func localEnv(table, dynamoURL, sesURL string) map[string]string {
+	return map[string]string{
+		"AWS_REGION":                "us-east-1",
+		"AWS_ACCESS_KEY_ID":         "test",
+		"AWS_SECRET_ACCESS_KEY":     "test",
+		"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL,
+		"AWS_ENDPOINT_URL_SESV2":    sesURL,
+		"LEADS_TABLE":               table,
+		"SENDER_EMAIL":              "notify@clinic.example",
+		"STAFF_EMAILS":              "frontdesk@clinic.example",
+		"CONSULTATION_STAFF_EMAILS": "intake@clinic.example,nurse@clinic.example",
+		"CLINIC_NAME":               "Harbor Ketamine Clinic",
+		"CLINIC_PHONE":              "(410) 555-0100",
+		"CLINIC_ADDRESS":            "1 Harbor St, Baltimore, MD 21201",
+		"CALLBACK_PROMISE":          "within one business day",
+		"CLINIC_TIMEZONE":           "America/New_York",
+		"SEND_CONFIRMATION":         "true",
+		"NOTIFY_DETAIL":             "contact",
+	}
+}
+
+// storeSamples writes the sample events' leads to the table, as intake
+// would have before the stream delivered them.
+func storeSamples(t *testing.T, store *dynamo.Store, ev events.DynamoDBEvent) {
+	t.Helper()
+	for _, r := range ev.Records {
+		if r.EventName == "INSERT" && dynamo.IsLeadImage(r.Change.NewImage) {
+			if err := store.Put(context.Background(), leadOf(t, r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestAgainstEmulators runs the production wiring (New, reading the
+// environment, awsconf endpoints) against dynalite and aws-ses-v2-local.
+func TestAgainstEmulators(t *testing.T) {
+	tbl := dynamotest.New(t)
+	ses := awstest.SES(t)
+	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs, metrics bytes.Buffer
+	h.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	h.metrics = &metrics
+	store := dynamo.New(tbl.Client, tbl.Name)
+
+	ev := loadEvent(t, "stream-batch-mixed.json")
+	storeSamples(t, store, ev)
+	for i := 0; i < 2; i++ { // the second delivery must send nothing
+		resp, err := h.Handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d: %+v, %v\n%s", i+1, resp, err, logs.String())
+		}
+	}
+
+	mails := awstest.SESStore(t, ses.Endpoint)
+	var newLeads []lead.Lead
+	for _, r := range ev.Records {
+		if r.EventName == "INSERT" && dynamo.IsLeadImage(r.Change.NewImage) {
+			if l := leadOf(t, r); l.Status == lead.StatusNew {
+				newLeads = append(newLeads, l)
+			}
+		}
+	}
+	if len(mails) != 2*len(newLeads) {
+		t.Fatalf("%d mails for %d new leads, want a staff email and a confirmation each", len(mails), len(newLeads))
+	}
+	for i, l := range newLeads {
+		staff, conf := mails[2*i], mails[2*i+1]
+		wantTo := []string{"frontdesk@clinic.example"}
+		subject := "New contact message " + lead.ShortID(l.ID)
+		if l.Kind == lead.KindConsultation {
+			wantTo = []string{"intake@clinic.example", "nurse@clinic.example"}
+			subject = "New consultation request " + lead.ShortID(l.ID)
+			if l.InCrisis() {
+				subject = "URGENT (in crisis): " + subject
+			}
+		}
+		if staff.From != `"Harbor Ketamine Clinic" <notify@clinic.example>` || !reflect.DeepEqual(staff.Destination.To, wantTo) ||
+			!reflect.DeepEqual(staff.ReplyTo, []string{l.Email()}) || staff.Subject != subject {
+			t.Errorf("staff mail from %q to %q reply-to %q subject %q", staff.From, staff.Destination.To, staff.ReplyTo, staff.Subject)
+		}
+		if !strings.Contains(staff.Body.Text, l.ID) || !strings.Contains(staff.Body.HTML, l.ID) || !strings.Contains(staff.Body.Text, "EST") {
+			t.Errorf("staff mail body:\n%s", staff.Body.Text)
+		}
+		if c := l.Consultation; c != nil && strings.Contains(staff.Body.Text+staff.Body.HTML, "Sertraline") {
+			t.Error("health answer in a contact-level staff email")
+		}
+		if !reflect.DeepEqual(conf.Destination.To, []string{l.Email()}) || len(conf.ReplyTo) != 0 ||
+			!strings.Contains(conf.Body.Text, "call or text 988") || !strings.Contains(conf.Body.HTML, "911") {
+			t.Errorf("confirmation to %q:\n%s", conf.Destination.To, conf.Body.Text)
+		}
+		marks, err := store.Marks(context.Background(), l.ID)
+		if err != nil || marks.NotifiedAt.IsZero() || marks.ConfirmedAt.IsZero() {
+			t.Errorf("marks of %s: %+v, %v", l.ID, marks, err)
+		}
+	}
+	if metrics.Len() != 0 {
+		t.Errorf("metrics: %s", metrics.String())
+	}
+}
+
+// TestBinaryUnderRIE builds the deployed binary and runs it in the Lambda
+// Runtime Interface Emulator against the emulators: the whole of main.
+func TestBinaryUnderRIE(t *testing.T) {
+	tbl := dynamotest.New(t)
+	ses := awstest.SES(t)
+	bootstrap := awstest.Bootstrap(t, "./functions/notify")
+	var env []string
+	for k, v := range localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint) {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT=10")
+	rie := awstest.RIE(t, localaws.RIEOptions{Binary: bootstrap, Env: env})
+
+	ev := loadEvent(t, "stream-insert-consultation.json")
+	storeSamples(t, dynamo.New(tbl.Client, tbl.Name), ev)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := rie.Invoke(ctx, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.DynamoDBEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("response %s (%v)", out, err)
+	}
+	mails := awstest.SESStore(t, ses.Endpoint)
+	if len(mails) != 2 || mails[0].Subject != "New consultation request "+lead.ShortID(leadOf(t, ev.Records[0]).ID) {
+		t.Fatalf("%d mails: %+v", len(mails), mails)
+	}
+
+	// A broken configuration fails at start, naming the variable.
+	t.Run("missing configuration", func(t *testing.T) {
+		var bad []string
+		for _, kv := range env {
+			if !strings.HasPrefix(kv, "SENDER_EMAIL=") {
+				bad = append(bad, kv)
+			}
+		}
+		var log syncBuffer
+		rie := awstest.RIE(t, localaws.RIEOptions{Binary: bootstrap, Env: bad, Log: &log})
+		out, _ := rie.Invoke(ctx, payload)
+		if !strings.Contains(log.String()+string(out), "missing environment variable SENDER_EMAIL") {
+			t.Errorf("response %s\nlog:\n%s", out, log.String())
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer that a process's output copier may write
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,78 @@
+package notify
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/sesmail"
+)
+
+// SES retry policy: the SDK's standard retryer retries throttling and 5xx
+// answers, at most sesMaxAttempts attempts in all with backoff capped at
+// sesMaxBackoff, all inside sesCallTimeout (and the invocation's deadline).
+// Anything it gives up on is left to the stream's retries.
+const (
+	sesMaxAttempts = 3
+	sesMaxBackoff  = 2 * time.Second
+	sesCallTimeout = 10 * time.Second
+)
+
+// New builds the handler from configuration: clients and compiled templates
+// are made here, once per cold start.
+func New(cfg Config) (*Handler, error) {
+	awsCfg, err := awsconf.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	emails, err := sesmail.NewBuilder(sesmail.Config{
+		Sender:     cfg.Sender,
+		Clinic:     cfg.Clinic,
+		Detail:     cfg.Detail,
+		TimeZone:   cfg.TimeZone,
+		LeadsTable: cfg.Table,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("email settings (SENDER_EMAIL, CLINIC_*): %w", err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
+	})
+	return &Handler{
+		ledger: dynamo.New(db, cfg.Table),
+		mailer: &sesmail.Sender{
+			Client:           newSESClient(awsCfg, awsconf.Endpoint("SESv2")),
+			ConfigurationSet: cfg.ConfigurationSet,
+			CallTimeout:      sesCallTimeout,
+		},
+		emails:  emails,
+		staff:   map[lead.Kind][]string{lead.KindContact: cfg.ContactStaff, lead.KindConsultation: cfg.ConsultationStaff},
+		confirm: cfg.SendConfirmation,
+		now:     time.Now,
+		log:     slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		metrics: os.Stdout,
+		reserve: defaultReserve,
+	}, nil
+}
+
+// newSESClient returns the SES v2 client with its own bounded standard
+// retryer (a retryer holds a retry-token bucket, so each client gets a new
+// one). endpoint overrides AWS's endpoint when not nil. tune adjusts the
+// retryer (tests take the backoff out).
+func newSESClient(cfg aws.Config, endpoint *string, tune ...func(*retry.StandardOptions)) *sesv2.Client {
+	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+		o.BaseEndpoint = endpoint
+		o.Retryer = retry.NewStandard(append([]func(*retry.StandardOptions){func(so *retry.StandardOptions) {
+			so.MaxAttempts = sesMaxAttempts
+			so.MaxBackoff = sesMaxBackoff
+		}}, tune...)...)
+	})
+}

@@ -1,0 +1,210 @@
+package sesmail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/clinicleads/leadpipe/internal/lead"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// The templates are parsed once; a broken template stops the program at
+// start-up (and every test), never at the first lead.
+var (
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Option("missingkey=error").
+			ParseFS(templateFS, "templates/*.html.tmpl"))
+	textTemplates = texttemplate.Must(texttemplate.New("").Option("missingkey=error").
+			Funcs(texttemplate.FuncMap{"indent": indent}).
+			ParseFS(templateFS, "templates/*.txt.tmpl"))
+)
+
+// ErrNoConfirmation is returned by BuildConfirmation for a lead that must
+// not get one: spam, or any status other than new.
+var ErrNoConfirmation = errors.New("no confirmation for this lead")
+
+// Config is what a Builder needs from configuration.
+type Config struct {
+	// Sender is the verified SES identity mail comes from, a bare address.
+	Sender string
+	Clinic Clinic
+	Detail Detail
+	// TimeZone is the clinic's; nil shows times in UTC only.
+	TimeZone *time.Location
+	// LeadsTable names where staff find the whole lead by its id.
+	LeadsTable string
+}
+
+// Builder builds staff notifications and submitter confirmations. It is
+// safe for concurrent use.
+type Builder struct {
+	from   string
+	clinic Clinic
+	detail Detail
+	loc    *time.Location
+	table  string
+}
+
+// NewBuilder checks c and returns a Builder. The clinic's name becomes the
+// display name of From.
+func NewBuilder(c Config) (*Builder, error) {
+	if _, err := ParseDetail(string(c.Detail)); err != nil || c.Detail == "" {
+		return nil, fmt.Errorf("detail level %q: want minimal, contact or full", c.Detail)
+	}
+	for name, v := range map[string]string{
+		"clinic name": c.Clinic.Name, "clinic phone": c.Clinic.Phone,
+		"clinic address": c.Clinic.Address, "callback promise": c.Clinic.CallbackPromise,
+		"leads table": c.LeadsTable,
+	} {
+		if !lead.IsSingleLine(v) {
+			return nil, fmt.Errorf("%s must be a single line of plain text", name)
+		}
+	}
+	from, err := FormatFrom(c.Clinic.Name, c.Sender)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{from: from, clinic: c.Clinic, detail: c.Detail, loc: c.TimeZone, table: c.LeadsTable}, nil
+}
+
+// Subject lines. They are fixed text, the form kind and the short lead id:
+// never anything the submitter wrote.
+const (
+	crisisPrefix        = "URGENT (in crisis): "
+	subjectConsultation = "New consultation request "
+	subjectContact      = "New contact message "
+)
+
+// StaffSubject returns the subject of the staff email for l.
+func StaffSubject(l lead.Lead) string {
+	s := subjectContact
+	if l.Kind == lead.KindConsultation {
+		s = subjectConsultation
+	}
+	s += lead.ShortID(l.ID)
+	if l.InCrisis() {
+		s = crisisPrefix + s
+	}
+	return s
+}
+
+// BuildStaff builds the email telling staff about l, addressed to to, with
+// Reply-To set to the submitter's address when it is a valid one. What the
+// body holds depends on the Builder's Detail.
+func (b *Builder) BuildStaff(l lead.Lead, to []string) (Message, error) {
+	if err := checkLead(l); err != nil {
+		return Message{}, err
+	}
+	v := b.staffView(l)
+	m := Message{From: b.from, To: to, Subject: StaffSubject(l)}
+	if e := l.Email(); lead.IsEmail(e) {
+		m.ReplyTo = []string{e}
+	}
+	var err error
+	if m.Text, m.HTML, err = render("staff", v); err != nil {
+		return Message{}, err
+	}
+	if err := m.Validate(); err != nil {
+		return Message{}, fmt.Errorf("staff email for lead %s: %w", l.ID, err)
+	}
+	return m, nil
+}
+
+// BuildConfirmation builds the note to the submitter that their request
+// arrived. It is generic on purpose: no health details and nothing they
+// wrote, only when the clinic will call back, the clinic's details and the
+// crisis line. Spam and leads without a valid address get none
+// (ErrNoConfirmation, ErrInvalidMessage).
+func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
+	if err := checkLead(l); err != nil {
+		return Message{}, err
+	}
+	if l.Status != lead.StatusNew {
+		return Message{}, fmt.Errorf("lead %s has status %q: %w", l.ID, l.Status, ErrNoConfirmation)
+	}
+	to := l.Email()
+	if !lead.IsEmail(to) {
+		return Message{}, fmt.Errorf("confirmation for lead %s: %w: the submitter's address is not valid", l.ID, ErrInvalidMessage)
+	}
+	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l)}
+	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name)}
+	var err error
+	if m.Text, m.HTML, err = render("confirmation", v); err != nil {
+		return Message{}, err
+	}
+	if err := m.Validate(); err != nil {
+		return Message{}, fmt.Errorf("confirmation for lead %s: %w", l.ID, err)
+	}
+	return m, nil
+}
+
+func confirmationSubject(clinic string) string {
+	if clinic == "" {
+		return "We received your request"
+	}
+	return "We received your request - " + clinic
+}
+
+// checkLead refuses leads the templates cannot describe truthfully. The id
+// goes into the subject, so it must be the pipeline's own kind of id.
+func checkLead(l lead.Lead) error {
+	if !isLeadID(l.ID) {
+		return fmt.Errorf("%w: lead id is not a pipeline id", ErrInvalidMessage)
+	}
+	switch {
+	case l.Kind == lead.KindContact && l.Contact != nil && l.Consultation == nil:
+	case l.Kind == lead.KindConsultation && l.Consultation != nil && l.Contact == nil:
+	default:
+		return fmt.Errorf("%w: lead %s: kind %q does not match its form", ErrInvalidMessage, l.ID, l.Kind)
+	}
+	return nil
+}
+
+// isLeadID: letters, digits and '-', as lead.NewID makes them.
+func isLeadID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPhone(l lead.Lead) bool {
+	switch {
+	case l.Consultation != nil:
+		return l.Consultation.Phone != ""
+	case l.Contact != nil:
+		return l.Contact.Phone != ""
+	}
+	return false
+}
+
+func render(name string, v any) (text, html string, err error) {
+	var tb, hb bytes.Buffer
+	if err := textTemplates.ExecuteTemplate(&tb, name+".txt.tmpl", v); err != nil {
+		return "", "", fmt.Errorf("render %s text: %w", name, err)
+	}
+	if err := htmlTemplates.ExecuteTemplate(&hb, name+".html.tmpl", v); err != nil {
+		return "", "", fmt.Errorf("render %s html: %w", name, err)
+	}
+	// The text templates' line structure leaves blank lines at the end.
+	return strings.TrimSpace(tb.String()) + "\n", hb.String(), nil
+}
+
+// indent puts continuation lines of a multi-line answer under its first
+// line in the text part.
+func indent(s string) string {
+	return strings.ReplaceAll(s, "\n", "\n    ")
+}

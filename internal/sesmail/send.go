@@ -1,0 +1,135 @@
+package sesmail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
+)
+
+// API is the part of the SES v2 client a Sender uses; *sesv2.Client has it.
+type API interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// DefaultCallTimeout bounds one Send, retries included, when the Sender
+// sets none.
+const DefaultCallTimeout = 10 * time.Second
+
+// Sender sends Messages through SES. Retries of throttling and 5xx answers
+// are the client's retryer's job (configure it bounded); Send makes one
+// SendEmail call.
+type Sender struct {
+	Client API
+	// ConfigurationSet, when set, is named on every message (for
+	// TLS-required delivery and bounce and complaint handling).
+	ConfigurationSet string
+	// CallTimeout bounds one Send, retries included, within the caller's
+	// deadline. Zero means DefaultCallTimeout.
+	CallTimeout time.Duration
+}
+
+const charset = "UTF-8"
+
+// Send validates m's headers again (a Message built elsewhere gets the
+// same checks) and sends it as multipart text and HTML. Errors wrap the
+// SDK's; IsPermanent tells whether sending again can help. Error texts
+// from SES may quote addresses, so callers log ErrorCode(err), not err.
+func (s *Sender) Send(ctx context.Context, m Message) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	timeout := s.CallTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
+	// WithTimeout keeps the parent's deadline when that is earlier.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	in := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(m.From),
+		Destination:      &types.Destination{ToAddresses: m.To},
+		ReplyToAddresses: m.ReplyTo,
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String(charset)},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String(charset)},
+				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String(charset)},
+			},
+		}},
+	}
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	if _, err := s.Client.SendEmail(ctx, in); err != nil {
+		return fmt.Errorf("ses send email: %w", err)
+	}
+	return nil
+}
+
+// permanentCodes are the SES answers that another attempt of the same
+// message cannot change: the message or the account must be fixed first.
+var permanentCodes = map[string]bool{
+	"MessageRejected":                    true,
+	"MailFromDomainNotVerifiedException": true,
+	"SendingPausedException":             true,
+	"AccountSuspendedException":          true,
+	"BadRequestException":                true,
+	"NotFoundException":                  true,
+}
+
+// IsPermanent reports whether err means the message will never be sent as
+// it is: SES rejected it (MessageRejected, MailFromDomainNotVerified,
+// SendingPaused, AccountSuspended, BadRequest, NotFound), or it failed
+// validation here (ErrInvalidMessage). Throttling, 5xx, timeouts and
+// network faults are not permanent.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrInvalidMessage) {
+		return true
+	}
+	var (
+		rejected    *types.MessageRejected
+		notVerified *types.MailFromDomainNotVerifiedException
+		paused      *types.SendingPausedException
+		suspended   *types.AccountSuspendedException
+		badRequest  *types.BadRequestException
+		notFound    *types.NotFoundException
+	)
+	switch {
+	case errors.As(err, &rejected), errors.As(err, &notVerified), errors.As(err, &paused),
+		errors.As(err, &suspended), errors.As(err, &badRequest), errors.As(err, &notFound):
+		return true
+	}
+	// A code the SDK did not model (or a future rename) still counts.
+	var api smithy.APIError
+	return errors.As(err, &api) && permanentCodes[api.ErrorCode()]
+}
+
+// ErrorCode names err for logs without quoting it: the SES error code, or
+// "invalid_message", "timeout", "canceled", "error". SES error messages can
+// quote email addresses, so logs carry this instead.
+func ErrorCode(err error) string {
+	var api smithy.APIError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrInvalidMessage):
+		return "invalid_message"
+	case errors.As(err, &api):
+		return api.ErrorCode()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "error"
+}
