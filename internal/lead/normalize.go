@@ -12,7 +12,7 @@ import (
 // domains in lower case, state codes in upper case.
 func (c *Contact) Normalize() {
 	c.Name = cleanLine(c.Name)
-	c.Email = normalizeEmail(c.Email)
+	c.Email = NormalizeEmail(c.Email)
 	c.Phone = normalizePhone(c.Phone)
 	c.Message = cleanText(c.Message)
 	c.PreferredContact = cleanLine(c.PreferredContact)
@@ -24,7 +24,7 @@ func (c *Contact) Normalize() {
 func (c *Consultation) Normalize() {
 	c.FirstName = cleanLine(c.FirstName)
 	c.LastName = cleanLine(c.LastName)
-	c.Email = normalizeEmail(c.Email)
+	c.Email = NormalizeEmail(c.Email)
 	c.Phone = normalizePhone(c.Phone)
 	c.DateOfBirth = cleanLine(c.DateOfBirth)
 	c.State = asciiUpper(cleanLine(c.State))
@@ -72,9 +72,9 @@ func cleanList(list []string) {
 	}
 }
 
-// normalizeEmail lower-cases the domain only: the local part is the
+// NormalizeEmail trims s and lower-cases its domain only: the local part is the
 // mailbox owner's business.
-func normalizeEmail(s string) string {
+func NormalizeEmail(s string) string {
 	s = cleanLine(s)
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {

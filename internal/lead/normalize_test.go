@@ -95,8 +95,8 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := normalizeEmail(tt.in); got != tt.want {
-				t.Errorf("normalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := NormalizeEmail(tt.in); got != tt.want {
+				t.Errorf("NormalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -64,6 +64,8 @@ func (c *Contact) build(l *Lead) {
 	form.Controls = Controls{}
 	l.Contact = &form
 	l.Attribution = c.Attribution
+	// The contact form has no consent box: sending it is the request to be
+	// contacted about the message, and is recorded as such.
 	l.Consent = Consent{ConsentToContact: true, SMSConsent: c.SMSConsent}
 }
 

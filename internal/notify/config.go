@@ -30,7 +30,7 @@ type Config struct {
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Table:            strings.TrimSpace(getenv("LEADS_TABLE")),
-		Sender:           strings.TrimSpace(getenv("SENDER_EMAIL")),
+		Sender:           lead.NormalizeEmail(getenv("SENDER_EMAIL")),
 		ConfigurationSet: strings.TrimSpace(getenv("SES_CONFIGURATION_SET")),
 		Clinic: sesmail.Clinic{
 			Name:            strings.TrimSpace(getenv("CLINIC_NAME")),
@@ -118,7 +118,7 @@ func staffList(getenv func(string) string, name string) ([]string, error) {
 	var list []string
 	seen := map[string]bool{}
 	for i, a := range strings.Split(getenv(name), ",") {
-		a = strings.TrimSpace(a)
+		a = lead.NormalizeEmail(a) // "Staff@Clinic.example" is a fine address to configure
 		if a == "" || seen[a] {
 			continue
 		}

@@ -101,3 +101,14 @@ func manyAddresses(n int) string {
 	}
 	return b.String()
 }
+
+func TestConfigAcceptsUpperCaseDomains(t *testing.T) {
+	env := map[string]string{"LEADS_TABLE": "leads", "SENDER_EMAIL": "Notify@Clinic.Example", "STAFF_EMAILS": "Front.Desk@Clinic.Example, nurse@clinic.example", "CLINIC_NAME": "Clinic"}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("ConfigFromEnv: %v", err)
+	}
+	if cfg.Sender != "Notify@clinic.example" || strings.Join(cfg.ContactStaff, ",") != "Front.Desk@clinic.example,nurse@clinic.example" {
+		t.Errorf("sender %q staff %v, want domains lower-cased and local parts kept", cfg.Sender, cfg.ContactStaff)
+	}
+}
