@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -49,13 +52,30 @@ type errorBody struct {
 // anything else, and CodeInternal, is a 500 that names only requestID. The
 // body never holds err's text, a submitted value or a header.
 func Error(err error, requestID string) events.APIGatewayV2HTTPResponse {
+	status, body := mapError(err, requestID)
+	return withRetryAfter(JSON(status, body), body)
+}
+
+// ErrorPage is Error for a person whose browser posted a plain HTML form:
+// the same status, code and messages, as a page they can read and go back
+// from. Decide with WantsHTML.
+func ErrorPage(err error, requestID string) events.APIGatewayV2HTTPResponse {
+	status, body := mapError(err, requestID)
+	var b strings.Builder
+	if execErr := errorPage.Execute(&b, body); execErr != nil {
+		return Error(err, requestID) // cannot happen with this constant template; JSON is still an answer
+	}
+	return withRetryAfter(HTML(status, b.String()), body)
+}
+
+func mapError(err error, requestID string) (int, errorBody) {
 	var e *lead.Error
 	status, known := 0, false
 	if errors.As(err, &e) && e != nil { // a typed nil *lead.Error is no answer
 		status, known = statuses[e.Code]
 	}
 	if !known {
-		return JSON(http.StatusInternalServerError, errorBody{Error: string(lead.CodeInternal), Message: internalMessage, RequestID: requestID})
+		return http.StatusInternalServerError, errorBody{Error: string(lead.CodeInternal), Message: internalMessage, RequestID: requestID}
 	}
 	body := errorBody{Error: string(e.Code), Message: e.Message}
 	if body.Message == "" {
@@ -67,12 +87,47 @@ func Error(err error, requestID string) events.APIGatewayV2HTTPResponse {
 	case lead.CodeInvalid:
 		body.Fields = append([]lead.FieldError{}, e.Fields...)
 	}
-	resp := JSON(status, body)
-	if e.Code == lead.CodeUnavailable {
+	return status, body
+}
+
+func withRetryAfter(resp events.APIGatewayV2HTTPResponse, body errorBody) events.APIGatewayV2HTTPResponse {
+	if body.Error == string(lead.CodeUnavailable) {
 		resp.Headers["Retry-After"] = "5"
 	}
 	return resp
 }
+
+// label turns a JSON field name into words: "dateOfBirth" -> "Date of birth".
+func label(field string) string {
+	var b strings.Builder
+	for i, r := range field {
+		switch {
+		case i == 0:
+			b.WriteRune(unicode.ToUpper(r))
+		case unicode.IsUpper(r):
+			b.WriteByte(' ')
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var errorPage = template.Must(template.New("error").Funcs(template.FuncMap{"label": label}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Please check your answers</title>
+<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
+.crisis{border:2px solid #b00020;border-radius:.5rem;padding:1rem;margin:1.5rem 0}</style></head>
+<body><main>
+{{if .Fields}}<h1>Some answers need another look</h1>
+<ul>{{range .Fields}}<li><strong>{{label .Field}}</strong>: {{.Message}}</li>{{end}}</ul>
+{{else}}<h1>We could not take your request</h1>
+<p>{{.Message}}</p>{{end}}
+{{if .RequestID}}<p><small>Reference: {{.RequestID}}</small></p>{{end}}
+<p>Please use your browser's back button to return to the form; your answers should still be there.</p>
+<section class="crisis"><p>If you are in crisis, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline). In an emergency, call <strong>911</strong>.</p></section>
+</main></body></html>`))
 
 // maxFieldName bounds an echoed field name; real ones are far shorter.
 const maxFieldName = 64

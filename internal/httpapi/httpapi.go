@@ -174,7 +174,20 @@ func Header(req events.APIGatewayV2HTTPRequest, name string) string {
 // HTML. Browsers posting a plain form ask for HTML first; fetch() callers
 // that want JSON say so.
 func WantsJSON(req events.APIGatewayV2HTTPRequest) bool {
-	jsonQ, htmlQ := 0.0, 0.0
+	jsonQ, htmlQ := acceptQ(req)
+	return jsonQ > 0 && jsonQ >= htmlQ
+}
+
+// WantsHTML reports whether the client is a browser asking for a page
+// (text/html preferred to JSON): a plain form post gets its errors as a
+// page. curl's */* and fetch() callers asking for JSON get JSON.
+func WantsHTML(req events.APIGatewayV2HTTPRequest) bool {
+	jsonQ, htmlQ := acceptQ(req)
+	return htmlQ > 0 && htmlQ > jsonQ
+}
+
+// acceptQ returns the Accept header's quality values for JSON and HTML.
+func acceptQ(req events.APIGatewayV2HTTPRequest) (jsonQ, htmlQ float64) {
 	for _, part := range strings.Split(Header(req, "Accept"), ",") {
 		mediaType, params, err := mime.ParseMediaType(part)
 		if err != nil {
@@ -196,5 +209,5 @@ func WantsJSON(req events.APIGatewayV2HTTPRequest) bool {
 			htmlQ = max(htmlQ, q)
 		}
 	}
-	return jsonQ > 0 && jsonQ >= htmlQ
+	return jsonQ, htmlQ
 }

@@ -76,6 +76,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 	}
 	resp := httpapi.Error(err, requestID)
+	if format == httpapi.FormatForm && httpapi.WantsHTML(req) {
+		// A browser without JavaScript: a page to read, not raw JSON.
+		resp = httpapi.ErrorPage(err, requestID)
+	}
 	switch code := lead.ErrorCode(err); code {
 	case lead.CodeUnavailable, lead.CodeInternal:
 		// Causes are ours (store, config): their text holds no submitted value.

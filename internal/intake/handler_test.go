@@ -375,3 +375,26 @@ func debugLog() io.Writer {
 	}
 	return io.Discard
 }
+
+func TestPlainFormPostErrorsArePages(t *testing.T) {
+	f := newFixture(t, "https://www.example-clinic.com/thank-you")
+	req := loadEvent(t, "contact-form.json")
+	req.Body = base64.StdEncoding.EncodeToString([]byte("name=Jordan&email=not-an-address&message=&phone=%3Cscript%3E"))
+	resp := f.do(t, req)
+	if resp.StatusCode != 422 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+		t.Fatalf("got %d %q, want a 422 page", resp.StatusCode, resp.Headers["Content-Type"])
+	}
+	for _, want := range []string{"Some answers need another look", "<strong>Email</strong>: must be a valid email address", "<strong>Message</strong>", "988"} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("page lacks %q:\n%s", want, resp.Body)
+		}
+	}
+	if strings.Contains(resp.Body, "not-an-address") || strings.Contains(resp.Body, "script") {
+		t.Errorf("page echoes submitted values:\n%s", resp.Body)
+	}
+	// The same post from curl (Accept */*) still gets the JSON contract.
+	req.Headers["accept"] = "*/*"
+	if b := parse(t, f.do(t, req)); b.Error != "validation_failed" {
+		t.Errorf("curl got %+v, want JSON validation_failed", b)
+	}
+}

@@ -1,0 +1,14 @@
+// Package e2e holds the browser test of the whole pipeline: it starts the
+// dev stack (`go run ./infra/devstack`) on free loopback ports, drives the
+// example website (examples/website) in headless Chromium with
+// browser.mjs, and then checks DynamoDB and the SES inbox of the stack.
+//
+// The test is behind the e2e build tag, so `go test ./...` does not run it.
+// Run it with `make e2e`, which installs Chromium when it is missing, or
+// by hand:
+//
+//	npm ci --prefix infra
+//	LEADPIPE_REQUIRE_EMULATORS=1 go test -count=1 -tags e2e ./infra/e2e/...
+//
+// Screenshots land in infra/e2e/artifacts.
+package e2e
