@@ -26,7 +26,9 @@ LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tag
 
 ## dev: run the whole pipeline locally (API on :3000, DynamoDB on :8000, SES inbox on :8005)
 dev: node-deps
-	$(GO) run ./infra/devstack
+	@$(GO) build -o $(BIN)/devstack ./infra/devstack
+	@# exec: Ctrl-C reaches the stack itself, which stops everything it started.
+	@exec $(BIN)/devstack
 
 ## test: unit, emulator-backed and runtime-emulator tests, plus govulncheck
 test: node-deps $(BIN)/aws-lambda-rie

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -49,6 +50,11 @@ func (tbl *Table) Create(t testing.TB) string {
 	}
 	if _, err := tbl.Client.CreateTable(context.Background(), in); err != nil {
 		t.Fatalf("create table %s: %v", name, err)
+	}
+	// dynalite can answer CreateTable a moment before the table takes writes.
+	waiter := dynamodb.NewTableExistsWaiter(tbl.Client)
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &name}, 10*time.Second); err != nil {
+		t.Fatalf("table %s never became active: %v", name, err)
 	}
 	return name
 }
