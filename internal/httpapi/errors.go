@@ -2,7 +2,7 @@ package httpapi
 
 import (
 	"errors"
-	"html/template"
+	"html"
 	"net/http"
 	"strings"
 	"unicode"
@@ -61,11 +61,7 @@ func Error(err error, requestID string) events.APIGatewayV2HTTPResponse {
 // from. Decide with WantsHTML.
 func ErrorPage(err error, requestID string) events.APIGatewayV2HTTPResponse {
 	status, body := mapError(err, requestID)
-	var b strings.Builder
-	if execErr := errorPage.Execute(&b, body); execErr != nil {
-		return Error(err, requestID) // cannot happen with this constant template; JSON is still an answer
-	}
-	return withRetryAfter(HTML(status, b.String()), body)
+	return withRetryAfter(HTML(status, errorPage(body)), body)
 }
 
 func mapError(err error, requestID string) (int, errorBody) {
@@ -114,20 +110,51 @@ func label(field string) string {
 	return b.String()
 }
 
-var errorPage = template.Must(template.New("error").Funcs(template.FuncMap{"label": label}).Parse(`<!doctype html>
+// errorPage is built with html.EscapeString rather than html/template:
+// text/template's reflection would keep every method of every type in the
+// binary (see internal/dynamo.ClientAPI), and this page is small.
+func errorPage(body errorBody) string {
+	var b strings.Builder
+	b.WriteString(pageHead("Please check your answers"))
+	if len(body.Fields) > 0 {
+		b.WriteString("<h1>Some answers need another look</h1>\n<ul>")
+		for _, f := range body.Fields {
+			b.WriteString("<li><strong>" + html.EscapeString(label(f.Field)) + "</strong>: " + html.EscapeString(f.Message) + "</li>")
+		}
+		b.WriteString("</ul>\n")
+	} else {
+		b.WriteString("<h1>We could not take your request</h1>\n<p>" + html.EscapeString(body.Message) + "</p>\n")
+	}
+	if body.RequestID != "" {
+		b.WriteString("<p><small>Reference: " + html.EscapeString(body.RequestID) + "</small></p>\n")
+	}
+	b.WriteString("<p>Please use your browser's back button to return to the form; your answers should still be there.</p>\n")
+	b.WriteString(CrisisFooter + pageFoot)
+	return b.String()
+}
+
+// CrisisFooter is the crisis line every page for a submitter carries.
+const CrisisFooter = `<section class="crisis"><p>If you are in crisis, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline). In an emergency, call <strong>911</strong>.</p></section>
+`
+
+// pageHead opens a small, self-contained page; title must be plain text.
+func pageHead(title string) string {
+	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Please check your answers</title>
+<title>` + html.EscapeString(title) + `</title>
 <style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
 .crisis{border:2px solid #b00020;border-radius:.5rem;padding:1rem;margin:1.5rem 0}</style></head>
 <body><main>
-{{if .Fields}}<h1>Some answers need another look</h1>
-<ul>{{range .Fields}}<li><strong>{{label .Field}}</strong>: {{.Message}}</li>{{end}}</ul>
-{{else}}<h1>We could not take your request</h1>
-<p>{{.Message}}</p>{{end}}
-{{if .RequestID}}<p><small>Reference: {{.RequestID}}</small></p>{{end}}
-<p>Please use your browser's back button to return to the form; your answers should still be there.</p>
-<section class="crisis"><p>If you are in crisis, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline). In an emergency, call <strong>911</strong>.</p></section>
-</main></body></html>`))
+`
+}
+
+const pageFoot = "</main></body></html>\n"
+
+// Page returns a complete page around main, an HTML fragment the caller
+// built from constants or escaped text.
+func Page(title, main string) string {
+	return pageHead(title) + main + pageFoot
+}
 
 // maxFieldName bounds an echoed field name; real ones are far shorter.
 const maxFieldName = 64

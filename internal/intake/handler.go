@@ -6,7 +6,6 @@ package intake
 
 import (
 	"context"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -97,9 +96,7 @@ func (h *Handler) received(req events.APIGatewayV2HTTPRequest, format httpapi.Fo
 		if h.ThankYouURL != "" {
 			return httpapi.Redirect(h.ThankYouURL)
 		}
-		var b strings.Builder
-		_ = thankYouPage.Execute(&b, r.InCrisis) // a constant template on a bool cannot fail
-		return httpapi.HTML(http.StatusOK, b.String())
+		return httpapi.HTML(http.StatusOK, thankYouPage(r.InCrisis))
 	}
 	body := receivedBody{ID: r.ID, Status: "received"}
 	if r.InCrisis {
@@ -108,15 +105,15 @@ func (h *Handler) received(req events.APIGatewayV2HTTPRequest, format httpapi.Fo
 	return httpapi.JSON(http.StatusCreated, body)
 }
 
-var thankYouPage = template.Must(template.New("thanks").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Thank you</title>
-<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
-.crisis{border:2px solid #b00020;border-radius:.5rem;padding:1rem;margin:1.5rem 0}</style></head>
-<body><main>
-<h1>Thank you. We received your request.</h1>
-{{if .}}<section class="crisis" role="alert"><h2>You do not have to wait for our call</h2>
-<p>If you are thinking about harming yourself, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline) now. In an emergency, call <strong>911</strong>.</p></section>{{end}}
-<p>Someone from our care team will contact you soon.</p>
-<p><small>If you are in crisis, call or text 988. In an emergency, call 911.</small></p>
-</main></body></html>`))
+// thankYouPage is the page for a plain form post when no THANK_YOU_URL is
+// set. It holds nothing submitted.
+func thankYouPage(inCrisis bool) string {
+	main := "<h1>Thank you. We received your request.</h1>\n"
+	if inCrisis {
+		main += `<section class="crisis" role="alert"><h2>You do not have to wait for our call</h2>
+<p>If you are thinking about harming yourself, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline) now. In an emergency, call <strong>911</strong>.</p></section>
+`
+	}
+	main += "<p>Someone from our care team will contact you soon.</p>\n" + httpapi.CrisisFooter
+	return httpapi.Page("Thank you", main)
+}

@@ -24,7 +24,7 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
 	})
 	svc := &lead.Service{
-		Store:         dynamo.New(db, cfg.Table),
+		Store:         dynamo.New(dynamo.ClientAPI(db), cfg.Table),
 		Validator:     lead.NewValidator(nil),
 		Retention:     cfg.Retention,
 		SpamRetention: cfg.SpamRetention,

@@ -47,9 +47,9 @@ func New(cfg Config) (*Handler, error) {
 		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
 	})
 	return &Handler{
-		ledger: dynamo.New(db, cfg.Table),
+		ledger: dynamo.New(dynamo.ClientAPI(db), cfg.Table),
 		mailer: &sesmail.Sender{
-			Client:           newSESClient(awsCfg, awsconf.Endpoint("SESv2")),
+			Client:           sesmail.SendEmailFunc(newSESClient(awsCfg, awsconf.Endpoint("SESv2")).SendEmail),
 			ConfigurationSet: cfg.ConfigurationSet,
 			CallTimeout:      sesCallTimeout,
 		},
