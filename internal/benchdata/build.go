@@ -1,0 +1,102 @@
+package benchdata
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Build is how the Makefile builds a function's bootstrap (its LAMBDA_BUILD
+// variable), so the size budget and the bench command measure exactly what
+// sam build ships.
+type Build struct {
+	Env   []string // KEY=VALUE before the go command, GOARCH left out
+	Flags []string // the go build flags, -o and the package left out
+}
+
+// LambdaBuild reads LAMBDA_BUILD from the Makefile at the module root.
+func LambdaBuild(root string) (Build, error) {
+	f, err := os.Open(filepath.Join(root, "Makefile"))
+	if err != nil {
+		return Build{}, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), "=")
+		name = strings.TrimSuffix(strings.TrimSpace(name), ":")
+		if !ok || strings.TrimSpace(name) != "LAMBDA_BUILD" {
+			continue
+		}
+		return ParseBuild(value)
+	}
+	if err := sc.Err(); err != nil {
+		return Build{}, err
+	}
+	return Build{}, fmt.Errorf("Makefile: no LAMBDA_BUILD variable")
+}
+
+// ParseBuild splits a LAMBDA_BUILD value such as
+//
+//	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+//
+// into its environment and its build flags.
+func ParseBuild(value string) (Build, error) {
+	words, err := shellWords(value)
+	if err != nil {
+		return Build{}, fmt.Errorf("LAMBDA_BUILD: %w", err)
+	}
+	var b Build
+	i := 0
+	for ; i < len(words) && strings.Contains(words[i], "=") && !strings.HasPrefix(words[i], "-"); i++ {
+		if !strings.HasPrefix(words[i], "GOARCH=") {
+			b.Env = append(b.Env, words[i])
+		}
+	}
+	if i+1 >= len(words) || (words[i] != "$(GO)" && words[i] != "go") || words[i+1] != "build" {
+		return Build{}, fmt.Errorf("LAMBDA_BUILD: want [VAR=value...] $(GO) build [flags], have %q", value)
+	}
+	b.Flags = words[i+2:]
+	return b, nil
+}
+
+// shellWords splits s at blanks, honouring single and double quotes (no
+// escapes: the Makefile needs none).
+func shellWords(s string) ([]string, error) {
+	var (
+		words []string
+		cur   strings.Builder
+		in    bool // inside a word
+		quote rune
+	)
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated quote in %q", s)
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
