@@ -178,6 +178,12 @@ func TestBinaryUnderRIE(t *testing.T) {
 		var log syncBuffer
 		rie := awstest.RIE(t, localaws.RIEOptions{Binary: bootstrap, Env: bad, Log: &log})
 		out, _ := rie.Invoke(ctx, payload)
+		// The runtime's stderr reaches the log a moment after the invoke fails.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(log.String(), "missing environment variable SENDER_EMAIL") {
+				break
+			}
+		}
 		if !strings.Contains(log.String()+string(out), "missing environment variable SENDER_EMAIL") {
 			t.Errorf("response %s\nlog:\n%s", out, log.String())
 		}
