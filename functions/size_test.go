@@ -1,0 +1,83 @@
+// The size budget of every function's deployed binary.
+
+package functions_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/clinicleads/leadpipe/internal/benchdata"
+)
+
+// maxBinaryBytes is the size budget for each function's stripped
+// linux/arm64 bootstrap. On Lambda every MB of binary costs roughly 5 ms
+// of cold start; the figures and what they depend on are in the README's
+// Performance section (`make bench` measures them).
+const maxBinaryBytes = 10 << 20
+
+// notifyBudget is notify's own, higher budget. Its emails must be rendered
+// with html/template (contextual escaping of what the public typed), and
+// text/template's reflection (reflect.Value.MethodByName with a run-time
+// name) makes the linker keep every exported method of every type that
+// sits in an interface: +2.0 MiB, measured. Without it notify would be
+// about 9.1 MiB. This is a deliberate trade of ~6 ms of cold start for
+// escaping we do not write by hand; the budget still catches any other
+// growth.
+const notifyBudget = 23 << 19 // 11.5 MiB
+
+func budget(function string) int64 {
+	if function == "notify" {
+		return notifyBudget
+	}
+	return maxBinaryBytes
+}
+
+// TestSize builds every function exactly as the Makefile (and so sam build)
+// does and holds it to its budget.
+func TestSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every function; skipped with -short")
+	}
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, err := benchdata.LambdaBuild(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no functions/*/main.go under %s (%v)", root, err)
+	}
+	out := t.TempDir()
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		t.Run(name, func(t *testing.T) {
+			bin := filepath.Join(out, name, "bootstrap")
+			args := append([]string{"build"}, build.Flags...)
+			args = append(args, "-o", bin, "./functions/"+name)
+			cmd := exec.Command("go", args...)
+			cmd.Dir = root
+			cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH=arm64")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go %v: %v\n%s", args, err, b)
+			}
+			fi, err := os.Stat(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := fi.Size()
+			limit := budget(name)
+			t.Logf("%s: linux/arm64 bootstrap %d bytes (%.2f MiB), budget %.2f MiB", name, size, mib(size), mib(limit))
+			if size > limit {
+				t.Errorf("%s: linux/arm64 bootstrap is %.2f MiB, over the %.2f MiB budget by %d KiB",
+					name, mib(size), mib(limit), (size-limit+1023)/1024)
+			}
+		})
+	}
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -1,0 +1,25 @@
+// Command ddb is the smallest DynamoDB-calling Lambda: the floor for a
+// function that uses the SDK, before the validator and templates.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
+)
+
+func main() {
+	cfg, _ := awsconf.FromEnv()
+	db := dynamodb.NewFromConfig(cfg)
+	lambda.Start(func(ctx context.Context, ev map[string]string) (string, error) {
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(ev["table"]),
+			Item:      map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: ev["pk"]}},
+		})
+		return "ok", err
+	})
+}
