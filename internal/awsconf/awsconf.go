@@ -6,6 +6,7 @@ package awsconf
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -63,7 +64,7 @@ func NewRetryer() aws.Retryer {
 // HTTPClient returns a client with keep-alive and bounded connection set-up.
 // The caller's context bounds each whole request.
 func HTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{Transport: keepBodyReads{&http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   2 * time.Second,
@@ -72,8 +73,29 @@ func HTTPClient() *http.Client {
 		IdleConnTimeout:       idleTimeout,
 		ResponseHeaderTimeout: 10 * time.Second,
 		ForceAttemptHTTP2:     true,
-	}}
+	}}}
 }
+
+// keepBodyReads hides the request body's WriteTo from net/http. smithy-go
+// closes a request body as soon as the response arrives; net/http's writer
+// may still make a last read through WriteTo, get an error from the closed
+// body and drop a healthy connection, so a warm function opened a new
+// connection (a TLS handshake, on AWS) every few calls. Reading through
+// plain Read keeps them alive (TestConnectionsAreReused).
+type keepBodyReads struct{ next *http.Transport }
+
+func (t keepBodyReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r2 := *r
+		r2.Body = struct{ io.ReadCloser }{r.Body}
+		r = &r2
+	}
+	return t.next.RoundTrip(r)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport.
+func (t keepBodyReads) CloseIdleConnections() { t.next.CloseIdleConnections() }
 
 // Endpoint returns the endpoint override for a service from the SDK's
 // standard variables, AWS_ENDPOINT_URL_<SERVICE> then AWS_ENDPOINT_URL, or
