@@ -94,7 +94,7 @@ var (
 // number, and records after it that were already emailed are skipped by
 // their marks.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	log := h.log.With("request_id", requestID(ctx))
+	log := h.log.With("requestId", requestID(ctx))
 	work := ctx
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -135,7 +135,7 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 	if len(img) == 0 {
 		// A stream without new images (KEYS_ONLY, OLD_IMAGE) would
 		// otherwise skip every lead without a word.
-		log.Error("INSERT record without a new image: the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES; reported failed", "event_id", r.EventID)
+		log.Error("INSERT record without a new image: the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES; reported failed", "eventId", r.EventID)
 		return errNoImage
 	}
 	if !dynamo.IsLeadImage(img) {
@@ -146,10 +146,10 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 		// Not skipped: a lead we cannot read must reach the dead-letter
 		// queue, where ops can see it. The parser's errors name
 		// attributes, not values.
-		log.Error("cannot read lead from stream record; reported failed", "event_id", r.EventID, "error", err)
+		log.Error("cannot read lead from stream record; reported failed", "eventId", r.EventID, "error", err)
 		return errUnreadable
 	}
-	log = log.With("lead_id", l.ID, "kind", string(l.Kind))
+	log = log.With("leadId", l.ID, "kind", string(l.Kind))
 	if l.Status != lead.StatusNew {
 		log.Debug("not notified", "status", string(l.Status))
 		return nil
@@ -176,7 +176,7 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 			return err
 		}
 	} else {
-		log.Info("staff already notified; nothing sent", "notified_at", marks.NotifiedAt)
+		log.Info("staff already notified; nothing sent", "notifiedAt", marks.NotifiedAt)
 	}
 
 	if h.confirm && marks.ConfirmedAt.IsZero() {

@@ -446,11 +446,11 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		}
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.logs.String()), "\n") {
-		if !strings.Contains(line, `"request_id":"req-7f3a"`) {
+		if !strings.Contains(line, `"requestId":"req-7f3a"`) {
 			t.Errorf("log line without the request id: %s", line)
 		}
 	}
-	if !strings.Contains(r.logs.String(), `"lead_id":"`) {
+	if !strings.Contains(r.logs.String(), `"leadId":"`) {
 		t.Error("no lead id in the logs")
 	}
 }
