@@ -224,7 +224,7 @@ func TestInvalidSubmissionsListEveryField(t *testing.T) {
 		event string
 		want  []string
 	}{
-		{"contact-invalid.json", []string{"name", "email", "message", "smsConsent"}},
+		{"contact-invalid.json", []string{"name", "email", "phone", "message", "smsConsent"}},
 		{"consultation-invalid.json", []string{"lastName", "email", "phone", "dateOfBirth", "state", "concerns", "consentToContact", "acknowledgedPrivacy"}},
 	} {
 		t.Run(tt.event, func(t *testing.T) {

@@ -121,15 +121,20 @@ func (val *Validator) Validate(form any) error {
 	return &Error{Code: CodeInvalid, Message: "some answers need another look", Fields: fields}
 }
 
-// smsConsentRule: texting someone needs their consent to texts.
+// smsConsentRule: texting someone needs their consent to texts, and
+// calling or texting them needs a number (the contact form's phone is
+// optional otherwise).
 func smsConsentRule(sl validator.StructLevel) {
-	var preferred string
+	var preferred, phone string
 	var consent bool
 	switch f := sl.Current().Interface().(type) {
 	case Contact:
-		preferred, consent = f.PreferredContact, f.SMSConsent
+		preferred, consent, phone = f.PreferredContact, f.SMSConsent, f.Phone
 	case Consultation:
-		preferred, consent = f.PreferredContact, f.SMSConsent
+		preferred, consent, phone = f.PreferredContact, f.SMSConsent, f.Phone
+	}
+	if (preferred == "phone" || preferred == "text") && phone == "" {
+		sl.ReportError(phone, "phone", "Phone", "phoneforcontact", "")
 	}
 	if preferred == "text" && !consent {
 		sl.ReportError(consent, "smsConsent", "SMSConsent", "smsconsent", "")
@@ -174,6 +179,8 @@ func message(fe validator.FieldError) string {
 		return "must be a date of birth as YYYY-MM-DD; you must be 18 or older"
 	case "idempotencykey":
 		return "must be 1 to 128 letters, digits, '.', '_', ':' or '-'"
+	case "phoneforcontact":
+		return "please give a phone number, or choose email as the way to reach you"
 	case "smsconsent":
 		return "please agree to text messages, or choose another way for us to reach you"
 	}
@@ -202,11 +209,17 @@ func plainText(s string, multiline bool) bool {
 		return false
 	}
 	run := 0
-	for _, r := range s {
+	var prev rune
+	for i, r := range s {
 		if multiline && (r == '\n' || r == '\t') {
-			run = 0
+			run, prev = 0, r
 			continue
 		}
+		if multiline && joinerInText(s, i, r, prev) {
+			run, prev = 0, r
+			continue
+		}
+		prev = r
 		switch {
 		case r == utf8.RuneError,
 			unicode.Is(unicode.Cc, r), // C0, DEL, C1 (incl. U+0085)
@@ -229,6 +242,22 @@ func plainText(s string, multiline bool) bool {
 		}
 	}
 	return true
+}
+
+// joinerInText reports whether r, at byte i of s, is a zero-width joiner
+// or non-joiner between two visible characters: how emoji sequences
+// ("👩‍⚕️", "🏳️‍🌈") and Persian or Indic words are spelled. Free text allows
+// them there; one-line fields and joiners at an edge or beside a space
+// (where they only hide things) stay refused.
+func joinerInText(s string, i int, r, prev rune) bool {
+	if r != '\u200C' && r != '\u200D' {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+	visible := func(c rune) bool {
+		return c != 0 && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c) && !unicode.Is(unicode.Cc, c)
+	}
+	return visible(prev) && visible(next)
 }
 
 // IsEmail reports whether s is a bare address a person can be mailed at:

@@ -520,7 +520,9 @@ func injectInto(valid, bad string) string {
 // TestHostileMultiline: free text may span lines and hold tabs; every
 // other hostile character is refused.
 func TestHostileMultiline(t *testing.T) {
-	allowed := map[string]bool{"CR": true, "LF": true, "CRLF header": true, "tab": true}
+	// Joiners between letters spell emoji sequences and Persian or Indic
+	// words; TestJoinersInFreeText covers where they are refused.
+	allowed := map[string]bool{"CR": true, "LF": true, "CRLF header": true, "tab": true, "ZWJ U+200D": true, "ZWNJ U+200C": true}
 	contactFields := []struct {
 		json string
 		get  func(*Contact) *string
@@ -543,7 +545,7 @@ func TestHostileMultiline(t *testing.T) {
 			}
 			t.Run("contact/"+f.json+"/"+h.name, func(t *testing.T) {
 				c := validContact()
-				*f.get(c) = injectInto(*f.get(c), h.s)
+				*f.get(c) = injectInto(baseFor(h.name, *f.get(c)), h.s)
 				if got := validate(t, c); !equalStrings(got, want) {
 					t.Errorf("failing fields = %v, want %v", got, want)
 				}
@@ -555,13 +557,22 @@ func TestHostileMultiline(t *testing.T) {
 			}
 			t.Run("consultation/"+f.json+"/"+h.name, func(t *testing.T) {
 				c := validConsultation()
-				*f.get(c) = injectInto(*f.get(c), h.s)
+				*f.get(c) = injectInto(baseFor(h.name, *f.get(c)), h.s)
 				if got := validate(t, c); !equalStrings(got, want) {
 					t.Errorf("failing fields = %v, want %v", got, want)
 				}
 			})
 		}
 	}
+}
+
+// baseFor puts joiners between two letters, where free text allows them
+// (beside a space they are refused: TestJoinersInFreeText).
+func baseFor(hostileName, valid string) string {
+	if hostileName == "ZWJ U+200D" || hostileName == "ZWNJ U+200C" {
+		return "ab"
+	}
+	return valid
 }
 
 // TestPercentEncodingIsText: "%0d%0a" is printable text. It is accepted
@@ -822,5 +833,56 @@ func TestErrorText(t *testing.T) {
 	wrapped := errors.Join(errors.New("context"), Unavailable(cause))
 	if got := ErrorCode(wrapped); got != CodeUnavailable {
 		t.Errorf("ErrorCode(wrapped) = %s, want %s", got, CodeUnavailable)
+	}
+}
+
+func TestJoinersInFreeText(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		ok         bool
+	}{
+		{"family emoji", "I feel 😔 👨\u200d👩\u200d👧", true},
+		{"health worker emoji", "My nurse 👩\u200d⚕\ufe0f said so", true},
+		{"rainbow flag", "🏳\ufe0f\u200d🌈 friendly?", true},
+		{"Persian word with ZWNJ", "می\u200cخواهم", true},
+		{"joiner at the start", "\u200dhello", false},
+		{"joiner at the end", "hello\u200d", false},
+		{"joiner beside a space", "hello \u200d world", false},
+		{"two joiners", "a\u200d\u200db", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validContact()
+			c.Message = tt.text
+			got := validate(t, c)
+			if ok := len(got) == 0; ok != tt.ok {
+				t.Errorf("message %q: failing fields %v, want accepted=%v", tt.text, got, tt.ok)
+			}
+			c = validContact()
+			c.Name = "Sam" + tt.text
+			if got := validate(t, c); !equalStrings(got, []string{"name"}) && strings.ContainsAny(tt.text, "\u200c\u200d") {
+				t.Errorf("name with a joiner: failing fields %v, want [name] (one-line fields refuse zero-width characters)", got)
+			}
+		})
+	}
+}
+
+func TestPreferredContactNeedsPhone(t *testing.T) {
+	for _, tt := range []struct {
+		preferred, phone string
+		sms              bool
+		want             []string
+	}{
+		{"phone", "", false, []string{"phone"}},
+		{"text", "", true, []string{"phone"}},
+		{"text", "", false, []string{"phone", "smsConsent"}},
+		{"phone", "(410) 555-0134", false, nil},
+		{"email", "", false, nil},
+		{"", "", false, nil},
+	} {
+		c := validContact()
+		c.PreferredContact, c.Phone, c.SMSConsent = tt.preferred, tt.phone, tt.sms
+		if got := validate(t, c); !equalStrings(got, tt.want) {
+			t.Errorf("preferred %q phone %q: failing fields %v, want %v", tt.preferred, tt.phone, got, tt.want)
+		}
 	}
 }

@@ -96,7 +96,8 @@ func StaffSubject(l lead.Lead) string {
 }
 
 // BuildStaff builds the email telling staff about l, addressed to to, with
-// Reply-To set to the submitter's address when it is a valid one. What the
+// Reply-To set to the submitter's address when it is a valid one and the
+// detail level is above minimal. What the
 // body holds depends on the Builder's Detail.
 func (b *Builder) BuildStaff(l lead.Lead, to []string) (Message, error) {
 	if err := checkLead(l); err != nil {
@@ -104,7 +105,9 @@ func (b *Builder) BuildStaff(l lead.Lead, to []string) (Message, error) {
 	}
 	v := b.staffView(l)
 	m := Message{From: b.from, To: to, Subject: StaffSubject(l)}
-	if e := l.Email(); lead.IsEmail(e) {
+	// At minimal the email carries nothing personal, so not even the
+	// submitter's address as Reply-To.
+	if e := l.Email(); lead.IsEmail(e) && b.detail != DetailMinimal {
 		m.ReplyTo = []string{e}
 	}
 	var err error

@@ -200,8 +200,12 @@ func TestStaffDetailLevels(t *testing.T) {
 				if m.Subject != wantSubject {
 					t.Errorf("subject %q, want %q", m.Subject, wantSubject)
 				}
-				if !reflect.DeepEqual(m.ReplyTo, []string{l.Email()}) {
-					t.Errorf("reply-to %q, want the submitter's address", m.ReplyTo)
+				wantReplyTo := []string{l.Email()}
+				if d == DetailMinimal {
+					wantReplyTo = nil // nothing personal at minimal, not even in a header
+				}
+				if !reflect.DeepEqual(m.ReplyTo, wantReplyTo) {
+					t.Errorf("reply-to %q, want %q", m.ReplyTo, wantReplyTo)
 				}
 				if !reflect.DeepEqual(m.To, testStaff) || m.From != `"Harbor Ketamine Clinic" <notify@clinic.example>` {
 					t.Errorf("to %q from %q", m.To, m.From)
@@ -523,7 +527,7 @@ func ExampleBuilder_BuildStaff() {
 	fmt.Print(m.Text)
 	// Output:
 	// New contact message 099a8057
-	// [ann@example.com]
+	// []
 	// New contact message
 	//
 	// Lead id:  01890a5d-ac96-774b-bcce-b302099a8057
