@@ -33,6 +33,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke) // stream batches, and the scheduled sweep
 	return nil
 }

@@ -200,3 +200,8 @@ func (NopSES) SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.O
 	id := "bench"
 	return &sesv2.SendEmailOutput{MessageId: &id}, nil
 }
+
+// Query answers with no items.
+func (NopDynamo) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return &dynamodb.QueryOutput{}, nil
+}

@@ -31,6 +31,7 @@ type API interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // Store is the lead table.
@@ -177,4 +178,48 @@ func (s *Store) Get(ctx context.Context, id string) (lead.Lead, error) {
 		return lead.Lead{}, ErrNotFound
 	}
 	return leadFromItem(out.Item)
+}
+
+// indexByStatus is the GSI on status and createdAt (template.yaml).
+const indexByStatus = "ByStatusDate"
+
+// maxUnnotified bounds one sweep; the next sweep takes the rest.
+const maxUnnotified = 500
+
+// Unnotified lists new leads created in [from, to) whose staff email was
+// never marked sent, oldest first, at most 500. The index is eventually
+// consistent: callers check Marks before sending.
+func (s *Store) Unnotified(ctx context.Context, from, to time.Time) ([]lead.Lead, error) {
+	ctx, cancel := context.WithTimeout(ctx, 4*s.CallTimeout)
+	defer cancel()
+	in := &dynamodb.QueryInput{
+		TableName:                &s.table,
+		IndexName:                aws.String(indexByStatus),
+		KeyConditionExpression:   aws.String("#status = :new AND createdAt BETWEEN :from AND :to"),
+		FilterExpression:         aws.String("attribute_not_exists(notifiedAt)"),
+		ExpressionAttributeNames: map[string]string{"#status": attrStatus}, // a reserved word
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":new":  sval(string(lead.StatusNew)),
+			":from": sval(from.UTC().Format(timeLayout)),
+			":to":   sval(to.UTC().Add(-time.Millisecond).Format(timeLayout)),
+		},
+	}
+	var leads []lead.Lead
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return leads, classify("list unnotified leads", err)
+		}
+		for _, item := range out.Items {
+			l, err := leadFromItem(item)
+			if err != nil {
+				return leads, fmt.Errorf("list unnotified leads: %w", err)
+			}
+			leads = append(leads, l)
+		}
+		if len(out.LastEvaluatedKey) == 0 || len(leads) >= maxUnnotified {
+			return leads, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }

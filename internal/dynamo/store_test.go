@@ -179,3 +179,35 @@ func TestMarks(t *testing.T) {
 		t.Errorf("Marks(missing) = %v, want ErrNotFound", err)
 	}
 }
+
+func TestUnnotified(t *testing.T) {
+	tbl := dynamotest.New(t)
+	st := dynamo.New(dynamo.ClientAPI(tbl.Client), tbl.Name)
+	ctx := context.Background()
+	put := func(offset time.Duration, status lead.Status, notified bool) string {
+		l := sampleConsultation(lead.NewID(t0.Add(offset)))
+		l.CreatedAt, l.Status = t0.Add(offset), status
+		if err := st.Put(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		if notified {
+			if err := st.MarkNotified(ctx, l.ID, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return l.ID
+	}
+	old := put(-3*time.Hour, lead.StatusNew, false)
+	put(-2*time.Hour, lead.StatusNew, true)      // already emailed
+	put(-2*time.Hour, lead.StatusSpam, false)    // never emailed on purpose
+	put(-10*time.Minute, lead.StatusNew, false)  // too recent: the stream's job
+	put(-30*24*time.Hour, lead.StatusNew, false) // outside the window
+
+	got, err := st.Unnotified(ctx, t0.Add(-7*24*time.Hour), t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatalf("Unnotified: %v", err)
+	}
+	if len(got) != 1 || got[0].ID != old || got[0].Consultation == nil || got[0].Consultation.Email != "sam@example.com" {
+		t.Fatalf("Unnotified = %d leads %+v, want only %s with its fields", len(got), got, old)
+	}
+}

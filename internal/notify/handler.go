@@ -62,6 +62,7 @@ type builder interface {
 // without a transaction spanning SES and DynamoDB, which does not exist;
 // the pipeline prefers a rare duplicate to a lost lead.
 type Handler struct {
+	backlog backlog
 	ledger  ledger
 	mailer  mailer
 	emails  builder
@@ -154,6 +155,12 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 		log.Debug("not notified", "status", string(l.Status))
 		return nil
 	}
+	return h.deliver(ctx, log, l)
+}
+
+// deliver emails staff about l unless its mark says that was done, then
+// the confirmation when it is on. The stream and the sweep share it.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, l lead.Lead) error {
 	if ctx.Err() != nil {
 		log.Warn("lead not processed: the invocation's deadline is near; the stream will retry it")
 		return errOutOfTime

@@ -46,8 +46,10 @@ func New(cfg Config) (*Handler, error) {
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
 	})
+	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
 	return &Handler{
-		ledger: dynamo.New(dynamo.ClientAPI(db), cfg.Table),
+		ledger:  store,
+		backlog: store,
 		mailer: &sesmail.Sender{
 			Client:           sesmail.SendEmailFunc(newSESClient(awsCfg, awsconf.Endpoint("SESv2")).SendEmail),
 			ConfigurationSet: cfg.ConfigurationSet,

@@ -33,6 +33,7 @@ type stack struct {
 	ses      *localaws.Emulator
 	stream   *localstream.Stream
 	contact  *intake.Handler
+	notify   *notify.Handler
 	failures atomic.Int32 // deliveries that failed at least one record
 }
 
@@ -90,6 +91,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	handler.Store(h)
+	s.notify = h
 	return s
 }
 
@@ -224,24 +226,45 @@ func TestSESOutage(t *testing.T) {
 	}
 }
 
-// TestSESDownForGoodDeadLetters: when SES never comes back, the record
-// ends in the dead-letter queue after its retries, and the lead stays
-// stored and unmarked for ops to replay.
-func TestSESDownForGoodDeadLetters(t *testing.T) {
+// TestSESDownForGoodThenSwept: when SES stays down past the stream's
+// retries, the record dead-letters (on AWS the queue holds only a pointer
+// to it), the lead stays stored and unmarked, and the scheduled sweep
+// emails staff once SES is back: exactly once, however often it runs.
+func TestSESDownForGoodThenSwept(t *testing.T) {
 	s := newStack(t)
+	port := s.ses.Port
 	s.ses.Kill()
+	// The lead was taken in two hours ago: the sweep leaves younger leads
+	// to the stream.
+	s.contact.Service.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
 	id := s.submit(t, "never.mailed@example.com")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := s.stream.Wait(ctx); err != nil {
 		t.Fatalf("stream never went idle: %v", err)
 	}
-	dl := s.stream.DeadLetters()
-	if len(dl) != 1 || !strings.HasSuffix(dl[0].Change.Keys["pk"].String(), id) {
+	if dl := s.stream.DeadLetters(); len(dl) != 1 || !strings.HasSuffix(dl[0].Change.Keys["pk"].String(), id) {
 		t.Fatalf("dead letters = %+v, want the record of lead %s", dl, id)
 	}
-	m, err := dynamo.New(s.tbl.Client, s.tbl.Name).Marks(context.Background(), id)
-	if err != nil || !m.NotifiedAt.IsZero() {
+	store := dynamo.New(s.tbl.Client, s.tbl.Name)
+	if m, err := store.Marks(context.Background(), id); err != nil || !m.NotifiedAt.IsZero() {
 		t.Fatalf("marks = %+v, %v; want the lead stored and not marked notified", m, err)
+	}
+
+	ses, err := localaws.StartSES(context.Background(), localaws.Options{Port: port})
+	awstest.Check(t, err)
+	t.Cleanup(func() { ses.Stop() })
+	s.ses = ses
+	for range 2 {
+		if res, err := s.notify.Sweep(context.Background()); err != nil {
+			t.Fatalf("Sweep = %+v, %v", res, err)
+		}
+	}
+	mails := s.staffEmails(t)
+	if len(mails) != 1 || !strings.HasSuffix(mails[0].Subject, lead.ShortID(id)) {
+		t.Fatalf("staff emails after the sweep = %+v, want exactly the one for %s", mails, id)
+	}
+	if m, err := store.Marks(context.Background(), id); err != nil || m.NotifiedAt.IsZero() {
+		t.Fatalf("marks after the sweep = %+v, %v; want notifiedAt set", m, err)
 	}
 }

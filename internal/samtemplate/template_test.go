@@ -200,9 +200,16 @@ func TestNotifyStreamEventProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(props["Events"].(map[string]any)); n != 1 {
-		t.Errorf("NotifyFunction has %d events, want 1", n)
+	if n := len(props["Events"].(map[string]any)); n != 2 {
+		t.Errorf("NotifyFunction has %d events, want 2 (the stream and the sweep)", n)
 	}
+	// The sweep: emails staff about leads the stream gave up on; its delay
+	// in internal/notify/sweep.go assumes MaximumRecordAgeInSeconds 3600.
+	runChecks(t, at(props, "Events", "Sweep"), []check{
+		{p("Type"), `"ScheduleV2"`},
+		{p("Properties", "ScheduleExpression"), `"rate(15 minutes)"`},
+		{p("Properties", "Input"), `"{\"source\":\"aws.scheduler\",\"detail-type\":\"leadpipe sweep\"}"`},
+	})
 	runChecks(t, at(props, "Events", "NewLead"), []check{
 		{p("Type"), `"DynamoDB"`},
 		{p("Properties", "Stream"), streamArn},
@@ -282,6 +289,7 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 			"logs:PutLogEvents":         {logs("NotifyFunctionLogGroup")},
 			"dynamodb:GetItem":          {tableArn},
 			"dynamodb:UpdateItem":       {tableArn},
+			"dynamodb:Query":            {`{"Fn::Sub":"${LeadsTable.Arn}/index/ByStatusDate"}`},
 			"dynamodb:DescribeStream":   {streamArn},
 			"dynamodb:GetRecords":       {streamArn},
 			"dynamodb:GetShardIterator": {streamArn},
