@@ -533,6 +533,9 @@ func TestAllowedOrigins(t *testing.T) {
 	runChecks(t, tmpl.Doc["Rules"], []check{
 		{p("OriginsAreExplicit", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},"*"]}]}`},
 		{p("OriginsAreExplicit", "Assertions", 1, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},""]}]}`},
+		// Confirmations go to any typed address: only behind the bot check.
+		{p("ConfirmationsNeedBotCheck", "RuleCondition"), `{"Fn::Equals":[{"Ref":"SendConfirmation"},"true"]}`},
+		{p("ConfirmationsNeedBotCheck", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Equals":[{"Ref":"TurnstileSecret"},""]}]}`},
 	})
 }
 
