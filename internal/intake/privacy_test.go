@@ -3,8 +3,10 @@ package intake
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -112,5 +114,56 @@ func TestNoSubmittedDataInLogsOrResponses(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &line); err != nil {
 			t.Errorf("log line is not JSON: %q", l)
 		}
+	}
+}
+
+// TestNoContactDataInLogsOrPages does the same for the contact form posted
+// as a plain HTML form: the 303, the error page and the JSON errors.
+func TestNoContactDataInLogsOrPages(t *testing.T) {
+	f := newFixture(t, "https://www.example-clinic.com/thank-you")
+	fields := map[string]string{
+		"name": "Ann zqcnamemk", "email": "zqcemailmk@example.com", "phone": "(410) 555-0177",
+		"message": "hello zqcmessagemk", "preferredContact": "email",
+		"utmSource": "zqcutmmk", "landingPage": "https://clinic.example/zqclandingmk", "referrer": "https://r.example/zqcrefmk",
+	}
+	markers := []string{"zqcnamemk", "zqcemailmk", "5550177", "zqcmessagemk", "zqcutmmk", "zqclandingmk", "zqcrefmk", "zqcbadmk"}
+	encode := func(mutate func(url.Values)) string {
+		v := url.Values{}
+		for k, x := range fields {
+			v.Set(k, x)
+		}
+		if mutate != nil {
+			mutate(v)
+		}
+		return base64.StdEncoding.EncodeToString([]byte(v.Encode()))
+	}
+	var seen strings.Builder
+	for _, tt := range []struct {
+		name, accept string
+		mutate       func(url.Values)
+		status       int
+	}{
+		{"success, browser", "text/html", nil, 303},
+		{"invalid, browser page", "text/html", func(v url.Values) { v.Set("email", "zqcbadmk") }, 422},
+		{"invalid, JSON", "application/json", func(v url.Values) { v.Set("email", "zqcbadmk") }, 422},
+		{"wrong boolean, browser page", "text/html", func(v url.Values) { v.Set("smsConsent", "zqcbadmk") }, 400},
+		{"duplicate field, JSON", "*/*", func(v url.Values) { v.Add("name", "zqcbadmk") }, 400},
+	} {
+		req := loadEvent(t, "contact-form.json")
+		req.Body, req.IsBase64Encoded, req.Headers["accept"] = encode(tt.mutate), true, tt.accept
+		resp := f.do(t, req)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+		fmt.Fprintf(&seen, "%s %v %s\n", tt.name, resp.Headers, resp.Body)
+	}
+	all := f.logs.String() + seen.String()
+	for _, m := range markers {
+		if strings.Contains(all, m) {
+			t.Errorf("marker %q appears in logs or responses", m)
+		}
+	}
+	if t.Failed() {
+		t.Logf("logs:\n%s\nresponses:\n%s", f.logs, seen.String())
 	}
 }
