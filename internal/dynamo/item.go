@@ -237,6 +237,13 @@ func claimFromItem(key string, item map[string]types.AttributeValue) (lead.Claim
 	if c.CreatedAt, err = time.Parse(timeLayout, str(item[attrCreatedAt])); err != nil {
 		return lead.Claim{}, fmt.Errorf("claim createdAt: %w", err)
 	}
+	if n, ok := item[attrExpiresAt].(*types.AttributeValueMemberN); ok {
+		secs, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			return lead.Claim{}, fmt.Errorf("claim expiresAt: %w", err)
+		}
+		c.ExpiresAt = time.Unix(secs, 0).UTC()
+	}
 	if c.LeadID == "" || c.BodyHash == "" {
 		return lead.Claim{}, fmt.Errorf("claim is incomplete")
 	}

@@ -103,6 +103,25 @@ func (s *Store) Claim(ctx context.Context, c lead.Claim) (lead.Claim, error) {
 	return lead.Claim{}, lead.Unavailable(errors.New("idempotency claim kept changing"))
 }
 
+// HeldClaim reads the claim holding key, consistently; false when there is
+// none or it expired at now.
+func (s *Store) HeldClaim(ctx context.Context, key string, now time.Time) (lead.Claim, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
+	defer cancel()
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: claimKey(key), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return lead.Claim{}, false, classify("read idempotency claim", err)
+	}
+	if out.Item == nil {
+		return lead.Claim{}, false, nil
+	}
+	c, err := claimFromItem(key, out.Item)
+	if err != nil {
+		return lead.Claim{}, false, fmt.Errorf("read idempotency claim: %w", err)
+	}
+	return c, !c.ExpiresAt.Before(now), nil
+}
+
 // Marks are the notifier's records of what it has sent for a lead.
 type Marks struct {
 	NotifiedAt  time.Time // staff email sent

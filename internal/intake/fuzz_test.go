@@ -30,6 +30,13 @@ func (m *memStore) Claim(_ context.Context, c lead.Claim) (lead.Claim, error) {
 	return c, nil
 }
 
+func (m *memStore) HeldClaim(_ context.Context, key string, _ time.Time) (lead.Claim, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	held, ok := m.claims[key]
+	return held, ok, nil
+}
+
 func (m *memStore) Put(_ context.Context, l lead.Lead) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -367,6 +367,26 @@ func TestTurnstileRejectsBeforeStoring(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Errorf("verifier called %d times, want 2 (a missing token is refused without asking)", calls.Load())
 	}
+
+	// The retry of the verified submission, whose answer was lost, comes
+	// with its spent token: it gets the same lead, not a 403. Other answers
+	// under that key still need a good token.
+	retry := func(body string) events.APIGatewayV2HTTPResponse {
+		req := loadEvent(t, "contact-json.json")
+		req.Headers["idempotency-key"] = "turnstile-good-token"
+		req.Body = strings.Replace(body, `"smsConsent": false`, `"smsConsent": false, "cf-turnstile-response": "spent-token"`, 1)
+		return f.do(t, req)
+	}
+	base := loadEvent(t, "contact-json.json").Body
+	if resp := retry(base); resp.StatusCode != 201 {
+		t.Errorf("retry with a spent token: got %d %s, want 201", resp.StatusCode, resp.Body)
+	}
+	if resp := retry(strings.Replace(base, "insurance", "cost", 1)); resp.StatusCode != 403 {
+		t.Errorf("other answers with a spent token: got %d, want 403", resp.StatusCode)
+	}
+	if n := f.tbl.Count(t, f.tbl.Name, "lead"); n != 1 {
+		t.Errorf("leads stored after the retries = %d, want still 1", n)
+	}
 }
 
 func debugLog() io.Writer {

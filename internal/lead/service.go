@@ -40,6 +40,8 @@ type Store interface {
 	Claim(ctx context.Context, c Claim) (Claim, error)
 	// Put stores l unless a lead with l.ID exists (then ErrLeadExists).
 	Put(ctx context.Context, l Lead) error
+	// HeldClaim returns the claim holding key if it has not expired at now.
+	HeldClaim(ctx context.Context, key string, now time.Time) (Claim, bool, error)
 }
 
 // Verifier checks a bot-protection token (Cloudflare Turnstile). A nil
@@ -129,11 +131,6 @@ func (s *Service) Submit(ctx context.Context, form Form, req Request) (Receipt, 
 		return Receipt{}, &Error{Code: CodeInvalid, Message: "some answers need another look", Fields: keyErr}
 	}
 	ctl := *form.controls()
-	if s.Verifier != nil {
-		if err := s.Verifier.Verify(ctx, ctl.TurnstileToken, req.ClientIP); err != nil {
-			return Receipt{}, err
-		}
-	}
 
 	now := s.Now().UTC().Truncate(time.Millisecond) // the stored precision
 	bodyHash, err := hashForm(form)
@@ -151,6 +148,17 @@ func (s *Service) Submit(ctx context.Context, form Form, req Request) (Receipt, 
 		claim.ExpiresAt = now.Add(KeyWindow)
 	}
 	claim.LeadID = s.NewID(now)
+
+	if s.Verifier != nil {
+		if err := s.Verifier.Verify(ctx, ctl.TurnstileToken, req.ClientIP); err != nil {
+			// A Turnstile token is good once. The retry of a submission that
+			// was taken in (its answer lost on the way) may carry a spent
+			// token; its claim proves it passed the check the first time.
+			if ErrorCode(err) != CodeVerificationFailed || !s.alreadyTaken(ctx, claim) {
+				return Receipt{}, err
+			}
+		}
+	}
 
 	held, err := s.Store.Claim(ctx, claim)
 	if err != nil {
@@ -177,6 +185,13 @@ func (s *Service) Submit(ctx context.Context, form Form, req Request) (Receipt, 
 		return Receipt{}, err
 	}
 	return Receipt{ID: l.ID, InCrisis: l.InCrisis()}, nil
+}
+
+// alreadyTaken reports whether an unexpired claim holds c's key for the
+// same answers.
+func (s *Service) alreadyTaken(ctx context.Context, c Claim) bool {
+	held, ok, err := s.Store.HeldClaim(ctx, c.Key, c.CreatedAt)
+	return err == nil && ok && held.BodyHash == c.BodyHash
 }
 
 // hashForm fingerprints the normalised content, without the controls, so

@@ -43,6 +43,13 @@ func (m *memStore) Claim(ctx context.Context, c Claim) (Claim, error) {
 	return c, nil
 }
 
+func (m *memStore) HeldClaim(_ context.Context, key string, now time.Time) (Claim, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	held, ok := m.claims[key]
+	return held, ok && !held.ExpiresAt.Before(now), nil
+}
+
 func (m *memStore) Put(ctx context.Context, l Lead) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

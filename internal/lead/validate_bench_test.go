@@ -80,3 +80,6 @@ type nopStore struct{}
 
 func (nopStore) Claim(_ context.Context, c lead.Claim) (lead.Claim, error) { return c, nil }
 func (nopStore) Put(context.Context, lead.Lead) error                      { return nil }
+func (nopStore) HeldClaim(context.Context, string, time.Time) (lead.Claim, bool, error) {
+	return lead.Claim{}, false, nil
+}
