@@ -97,9 +97,11 @@
         setBusy(form, false);
         setStatus(form, "");
         var outcome = handle(form, result);
-        // Only an answer that may not have been saved keeps the key; after
-        // anything else a new attempt is a new submission.
-        if (outcome !== "retry") {
+        // Only an answer that may not have been saved keeps the key, and a
+        // failed bot check: if an earlier attempt with this key was saved,
+        // the API recognises the retry; after anything else a new attempt
+        // is a new submission.
+        if (outcome !== "retry" && outcome !== "robot") {
           pending = null;
         }
         if (outcome !== "done") {
@@ -168,7 +170,7 @@
     }
     if (s === 403) {
       showSummary(form, MESSAGES.robot);
-      return "failed";
+      return "robot";
     }
     // 400, 413, 415, and a 422 for a reused key: nothing the person can fix
     // field by field. The API's own message is written for people, but a
