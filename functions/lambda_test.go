@@ -443,24 +443,6 @@ func scanLeads(t *testing.T, s *stack) []lead.Lead {
 	return leads
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // A function deployed without LEADS_TABLE fails at its first start, with a
 // log line that names the variable, instead of failing each request.
 func TestMissingLeadsTableFailsAtStart(t *testing.T) {
@@ -473,7 +455,7 @@ func TestMissingLeadsTableFailsAtStart(t *testing.T) {
 			if fn == "notify" {
 				e = append(slices.Clone(env), notifyEnv...)
 			}
-			logs := &syncBuffer{}
+			logs := &awstest.Buffer{}
 			emu := awstest.RIE(t, localaws.RIEOptions{Binary: bins[fn], RIEPath: rieBin, Env: e, Log: logs})
 			event := "contact-json.json"
 			if fn == "notify" {

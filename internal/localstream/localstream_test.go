@@ -50,24 +50,6 @@ func (r *recorder) got() [][]events.DynamoDBEventRecord {
 	return append([][]events.DynamoDBEventRecord(nil), r.batches...)
 }
 
-// syncBuffer collects log lines written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 type fixture struct {
 	stream *localstream.Stream
 	db     *dynamodb.Client // through the stream proxy, as the functions use it
@@ -75,7 +57,7 @@ type fixture struct {
 	store  *dynamo.Store    // the real lead store, through the proxy
 	table  string
 	rec    *recorder
-	logs   *syncBuffer
+	logs   *awstest.Buffer
 	tmpl   *samtemplate.Template
 }
 
@@ -89,7 +71,7 @@ func newFixture(t *testing.T, rec *recorder, tune func(*localstream.Config)) *fi
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{direct: awstest.DynamoClient(t, emu.Endpoint), table: "leads", rec: rec, logs: &syncBuffer{}, tmpl: tmpl}
+	f := &fixture{direct: awstest.DynamoClient(t, emu.Endpoint), table: "leads", rec: rec, logs: &awstest.Buffer{}, tmpl: tmpl}
 	in, err := tmpl.CreateTableInput(samtemplate.LeadsTable, f.table)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -175,7 +174,7 @@ func TestBinaryUnderRIE(t *testing.T) {
 				bad = append(bad, kv)
 			}
 		}
-		var log syncBuffer
+		var log awstest.Buffer
 		rie := awstest.RIE(t, localaws.RIEOptions{Binary: bootstrap, Env: bad, Log: &log})
 		out, _ := rie.Invoke(ctx, payload)
 		// The runtime's stderr reaches the log a moment after the invoke fails.
@@ -188,23 +187,4 @@ func TestBinaryUnderRIE(t *testing.T) {
 			t.Errorf("response %s\nlog:\n%s", out, log.String())
 		}
 	})
-}
-
-// syncBuffer is a bytes.Buffer that a process's output copier may write
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
