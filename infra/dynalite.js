@@ -11,25 +11,11 @@
 // when the process stops.
 'use strict';
 
+const { HOST, supervise, parsePort, fail } = require('./emulator-process');
+
 const NAME = 'dynalite';
-const HOST = '127.0.0.1';
-const EXIT_PORT_IN_USE = 3;
-
-// Watch the parent from the start: loading the emulator takes a while, and a
-// parent that dies meanwhile must still be noticed. A dead parent's children
-// are re-parented (to init or a subreaper), so a changed ppid means: leave.
-// LEADPIPE_PARENT_PID names the expected parent, for a launcher (like a shell
-// script starting us with &) that may exit before node has even started.
-const parent = Number(process.env.LEADPIPE_PARENT_PID) || process.ppid;
-function orphaned() {
-  return process.ppid !== parent;
-}
-if (orphaned()) process.exit(0);
-setInterval(() => {
-  if (orphaned()) process.exit(0);
-}, 500).unref();
-
-const port = parsePort(process.argv[2] || process.env.DYNALITE_PORT || '4567');
+supervise();
+const port = parsePort(NAME, process.argv[2] || process.env.DYNALITE_PORT || '4567');
 
 const server = require('dynalite')({
   // Tables become ACTIVE at once: tests must not sleep for a fake provisioning delay.
@@ -38,28 +24,8 @@ const server = require('dynalite')({
   updateTableMs: 0,
 });
 
-server.on('error', (err) => {
-  if (err.code === 'EADDRINUSE') {
-    console.error(`${NAME}: port ${port} on ${HOST} is already in use`);
-    process.exit(EXIT_PORT_IN_USE);
-  }
-  console.error(`${NAME}: ${err.stack || err}`);
-  process.exit(1);
-});
+server.on('error', (err) => fail(NAME, port, err));
 
 server.listen(port, HOST, () => {
   console.log(`${NAME} listening on http://${HOST}:${server.address().port}`);
 });
-
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
-  process.on(sig, () => process.exit(0));
-}
-
-function parsePort(s) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    console.error(`${NAME}: invalid port ${JSON.stringify(s)}`);
-    process.exit(2);
-  }
-  return n;
-}

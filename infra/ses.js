@@ -15,25 +15,12 @@
 // only by accident and does not notice a dead parent: hence this wrapper.
 'use strict';
 
+const { HOST, supervise, parsePort, fail: exitWith } = require('./emulator-process');
+
 const NAME = 'ses';
-const HOST = '127.0.0.1';
-const EXIT_PORT_IN_USE = 3;
-
-// Watch the parent from the start: loading the emulator takes a while, and a
-// parent that dies meanwhile must still be noticed. A dead parent's children
-// are re-parented (to init or a subreaper), so a changed ppid means: leave.
-// LEADPIPE_PARENT_PID names the expected parent, for a launcher (like a shell
-// script starting us with &) that may exit before node has even started.
-const parent = Number(process.env.LEADPIPE_PARENT_PID) || process.ppid;
-function orphaned() {
-  return process.ppid !== parent;
-}
-if (orphaned()) process.exit(0);
-setInterval(() => {
-  if (orphaned()) process.exit(0);
-}, 500).unref();
-
-const port = parsePort(process.argv[2] || process.env.SES_PORT || '8005');
+supervise();
+const port = parsePort(NAME, process.argv[2] || process.env.SES_PORT || '8005');
+const fail = (err) => exitWith(NAME, port, err);
 
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
@@ -56,32 +43,6 @@ require('aws-ses-v2-local').default({ host: HOST, port }).then((server) => {
     fail(listenError || new Error(`could not listen on ${HOST}:${port}`));
     return;
   }
-  ready(server);
-}, fail);
-
-function ready(server) {
   server.on('error', fail);
   console.log(`${NAME} listening on http://${HOST}:${server.address().port}`);
-}
-
-function fail(err) {
-  if (err && err.code === 'EADDRINUSE') {
-    console.error(`${NAME}: port ${port} on ${HOST} is already in use`);
-    process.exit(EXIT_PORT_IN_USE);
-  }
-  console.error(`${NAME}: ${(err && err.stack) || err}`);
-  process.exit(1);
-}
-
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
-  process.on(sig, () => process.exit(0));
-}
-
-function parsePort(s) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    console.error(`${NAME}: invalid port ${JSON.stringify(s)}`);
-    process.exit(2);
-  }
-  return n;
-}
+}, fail);
