@@ -461,6 +461,26 @@ async function main() {
     check(!sent.has("inCrisis"), "an unticked box was sent");
     const plainResp = await plain.response();
     check(plainResp && plainResp.status() === 303, `consultation status ${plainResp && plainResp.status()}, want 303`);
+
+    // A post the API refuses (text messages chosen, no consent to texts:
+    // nothing the browser can check) comes back as a page to read, not JSON.
+    await page.goto(`${base}/`);
+    await f.getByLabel("Your name").fill("Sam Nojs");
+    await f.getByRole("textbox", { name: "Email", exact: true }).fill("refused-" + emails.contact);
+    await f.getByRole("textbox", { name: "Phone", exact: true }).fill("410-555-0188");
+    await f.getByRole("textbox", { name: "Message", exact: true }).fill("Please text me.");
+    await f.getByRole("radio", { name: "Text message" }).check();
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST" && r.url() === `${base}/contact`),
+      f.getByRole("button", { name: "Send message" }).click(),
+    ]);
+    check(refused.status() === 422, `refused post status ${refused.status()}, want 422`);
+    check((refused.headers()["content-type"] || "").startsWith("text/html"), `refused post content-type ${refused.headers()["content-type"]}`);
+    const refusedText = await page.locator("body").innerText();
+    check(/Some answers need another look/.test(refusedText), `error page heading: ${JSON.stringify(refusedText.slice(0, 200))}`);
+    check(/please agree to text messages/.test(refusedText), "error page lacks the smsConsent message");
+    check(/988/.test(refusedText), "error page without the crisis line");
+    await screenshot(page, "contact-no-js-error.png");
     check(errors.length === 0, errors.join("; "));
     await noJS.close();
   });

@@ -93,8 +93,19 @@ func withRetryAfter(resp events.APIGatewayV2HTTPResponse, body errorBody) events
 	return resp
 }
 
+// labels name the fields whose words would read oddly if derived.
+var labels = map[string]string{
+	"smsConsent":          "Text messages",
+	"consentToContact":    "Consent to contact you",
+	"acknowledgedPrivacy": "Privacy notice",
+	"hearAbout":           "How you heard about us",
+}
+
 // label turns a JSON field name into words: "dateOfBirth" -> "Date of birth".
 func label(field string) string {
+	if l, ok := labels[field]; ok {
+		return l
+	}
 	var b strings.Builder
 	for i, r := range field {
 		switch {
