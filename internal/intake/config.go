@@ -2,9 +2,9 @@ package intake
 
 import (
 	"fmt"
+	"github.com/clinicleads/leadpipe/internal/logging"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +44,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.SpamRetention, err = days(getenv, "SPAM_RETENTION_DAYS", 7); err != nil {
 		return c, err
 	}
-	if c.LogLevel, err = LogLevel(getenv("LOG_LEVEL")); err != nil {
+	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -60,22 +60,4 @@ func days(getenv func(string) string, name string, def int) (time.Duration, erro
 		}
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
-}
-
-// LogLevel parses LOG_LEVEL; empty means info.
-func LogLevel(v string) (slog.Level, error) {
-	var l slog.Level
-	if v == "" {
-		return slog.LevelInfo, nil
-	}
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error")
-	}
-	return l, nil
-}
-
-// NewLogger writes JSON lines to stdout, where Lambda sends them to
-// CloudWatch Logs.
-func NewLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }

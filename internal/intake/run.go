@@ -10,6 +10,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/logging"
 	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
@@ -34,7 +35,7 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 	if cfg.TurnstileSecret != "" {
 		svc.Verifier = turnstile.New(cfg.TurnstileSecret, awsconf.HTTPClient())
 	}
-	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: NewLogger(cfg.LogLevel)}, nil
+	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: logging.New(cfg.LogLevel)}, nil
 }
 
 // Main is the whole main function of an intake Lambda.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/logging"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
 
@@ -101,7 +102,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
 		}
 	}
-	if c.LogLevel, err = logLevel(getenv("LOG_LEVEL")); err != nil {
+	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -132,15 +133,4 @@ func staffList(getenv func(string) string, name string) ([]string, error) {
 		return nil, fmt.Errorf("%s has %d addresses; SES allows %d recipients per message", name, len(list), maxStaff)
 	}
 	return list, nil
-}
-
-func logLevel(v string) (slog.Level, error) {
-	var l slog.Level
-	if strings.TrimSpace(v) == "" {
-		return slog.LevelInfo, nil
-	}
-	if err := l.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
-		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error")
-	}
-	return l, nil
 }

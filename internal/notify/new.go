@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/logging"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
 
@@ -59,7 +59,7 @@ func New(cfg Config) (*Handler, error) {
 		staff:   map[lead.Kind][]string{lead.KindContact: cfg.ContactStaff, lead.KindConsultation: cfg.ConsultationStaff},
 		confirm: cfg.SendConfirmation,
 		now:     time.Now,
-		log:     slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		log:     logging.New(cfg.LogLevel),
 		metrics: os.Stdout,
 		reserve: defaultReserve,
 	}, nil

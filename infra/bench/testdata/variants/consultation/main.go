@@ -19,6 +19,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/logging"
 )
 
 func newForm() lead.Form { return new(lead.Consultation) }
@@ -59,7 +60,7 @@ func build(prewarm bool) (*intake.Handler, error) {
 			cancel()
 		}
 	}
-	return &intake.Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: intake.NewLogger(cfg.LogLevel)}, nil
+	return &intake.Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: logging.New(cfg.LogLevel)}, nil
 }
 
 func main() {

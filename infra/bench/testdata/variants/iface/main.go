@@ -17,6 +17,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/logging"
 )
 
 func main() {
@@ -39,6 +40,6 @@ func main() {
 		Now:           time.Now,
 		NewID:         lead.NewID,
 	}
-	h := &intake.Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Consultation) }, ThankYouURL: cfg.ThankYouURL, Log: intake.NewLogger(cfg.LogLevel)}
+	h := &intake.Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Consultation) }, ThankYouURL: cfg.ThankYouURL, Log: logging.New(cfg.LogLevel)}
 	lambda.Start(h.Handle)
 }
