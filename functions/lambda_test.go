@@ -32,12 +32,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
+	"github.com/clinicleads/leadpipe/internal/dev/localstream"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
-	"github.com/clinicleads/leadpipe/internal/localstream"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
 )
 
 // The Makefile target that builds each function, as sam build calls it.

@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 )
 
 // maxBinaryBytes is the size budget for each function's stripped
@@ -81,3 +82,30 @@ func TestSize(t *testing.T) {
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// TestNoDevPackagesShip holds every function to the layout's promise: what
+// lives under internal/dev (emulators, the dev stack, test harnesses) never
+// ends up in a deployed binary.
+func TestNoDevPackagesShip(t *testing.T) {
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./functions/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const dev = "github.com/clinicleads/leadpipe/internal/dev/"
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, dev) {
+			t.Errorf("a function imports %s; dev-only packages must not ship", p)
+		}
+	}
+}

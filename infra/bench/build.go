@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 )
 
 // builder builds packages of the module as the Makefile builds functions.

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 )
 
 // benchEnv is what every function process shares: the AWS stub, the

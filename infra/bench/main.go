@@ -23,7 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 )
 
 type options struct {

@@ -1,5 +1,5 @@
 // Command devstack runs the whole pipeline on this machine: `make dev`.
-// Everything is in package internal/devstack; this is signal handling.
+// Everything is in package internal/dev/devstack; this is signal handling.
 // Settings come from the environment (LEADPIPE_API_PORT, LEADPIPE_TABLE,
 // NOTIFY_DETAIL, ...; see the README).
 package main
@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/clinicleads/leadpipe/internal/devstack"
+	"github.com/clinicleads/leadpipe/internal/dev/devstack"
 )
 
 func main() {

@@ -24,9 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 )

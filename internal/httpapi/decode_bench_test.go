@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/clinicleads/leadpipe/internal/benchdata"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/lead"
 )

@@ -25,6 +25,11 @@ var defaultMessages = map[lead.Code]string{
 	lead.CodeIdempotencyReused:  "this submission id was already used for a different submission; please submit again",
 	lead.CodeVerificationFailed: "we could not confirm you are not a robot; please reload the page and try again",
 	lead.CodeUnavailable:        "we could not save your request just now; please try again in a moment",
+	lead.CodeUnauthorized:       "please sign in",
+	lead.CodeForbidden:          "your account may not do this",
+	lead.CodeNotFound:           "not found",
+	lead.CodeConflict:           "this change is not allowed",
+	lead.CodeStaleVersion:       "someone else changed this lead; reload it and try again",
 }
 
 var statuses = map[lead.Code]int{
@@ -36,6 +41,11 @@ var statuses = map[lead.Code]int{
 	lead.CodeIdempotencyReused:  http.StatusUnprocessableEntity,
 	lead.CodeVerificationFailed: http.StatusForbidden,
 	lead.CodeUnavailable:        http.StatusServiceUnavailable,
+	lead.CodeUnauthorized:       http.StatusUnauthorized,
+	lead.CodeForbidden:          http.StatusForbidden,
+	lead.CodeNotFound:           http.StatusNotFound,
+	lead.CodeConflict:           http.StatusConflict,
+	lead.CodeStaleVersion:       http.StatusPreconditionFailed,
 }
 
 // errorBody is the JSON of every error response.

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/clinicleads/leadpipe/internal/awsconf"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 )
 
 // faultyTransport sits between the SDK and a real dynalite and breaks

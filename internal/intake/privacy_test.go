@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 )
 
 // markedConsultation fills every field with a value holding a unique

@@ -19,6 +19,11 @@ const (
 	CodeIdempotencyReused  Code = "idempotency_key_reused"
 	CodeVerificationFailed Code = "verification_failed"
 	CodeUnavailable        Code = "unavailable"
+	CodeUnauthorized       Code = "unauthorized"
+	CodeForbidden          Code = "forbidden"
+	CodeNotFound           Code = "not_found"
+	CodeConflict           Code = "conflict"
+	CodeStaleVersion       Code = "stale_version"
 	CodeInternal           Code = "internal"
 )
 

@@ -109,6 +109,12 @@ type Lead struct {
 	Consultation *Consultation
 	Consent      Consent
 	Attribution  Attribution
+
+	// Staff work on the lead (the inbox). Version counts changes: a new
+	// lead is version 1, and every change must name the version it saw.
+	Version int
+	History []StatusChange
+	Notes   []Note
 }
 
 // Email is the submitter's validated address.

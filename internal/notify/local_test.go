@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 )
 
 // localEnv is the function's environment for the emulators.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
 

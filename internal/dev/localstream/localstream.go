@@ -44,8 +44,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
 )
 
 // Deliver hands a batch to the function, like Lambda invoking it: a nil

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 )
 
 func TestRoutesAndCORSFromTemplate(t *testing.T) {

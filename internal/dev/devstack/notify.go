@@ -1,7 +1,7 @@
 package devstack
 
 import (
-	"github.com/clinicleads/leadpipe/internal/localstream"
+	"github.com/clinicleads/leadpipe/internal/dev/localstream"
 	"github.com/clinicleads/leadpipe/internal/notify"
 )
 

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/clinicleads/leadpipe/internal/devstack"
+	"github.com/clinicleads/leadpipe/internal/dev/devstack"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
 )
 
 // testLog sends the stack's log to the test log.

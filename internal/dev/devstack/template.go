@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 )
 
 // routeSpec is one HttpApi event of a function in template.yaml.

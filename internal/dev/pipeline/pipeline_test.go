@@ -15,15 +15,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
+	"github.com/clinicleads/leadpipe/internal/dev/localstream"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localaws/awstest"
-	"github.com/clinicleads/leadpipe/internal/localstream"
 	"github.com/clinicleads/leadpipe/internal/notify"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
 )
 
 // stack is the pipeline wired as on AWS: intake writes through the stream

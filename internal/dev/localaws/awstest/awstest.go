@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/clinicleads/leadpipe/internal/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
 )
 
 // RequireEnv is the environment variable that turns a missing emulator from

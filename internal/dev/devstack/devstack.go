@@ -30,11 +30,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/clinicleads/leadpipe/internal/dev/localaws"
+	"github.com/clinicleads/leadpipe/internal/dev/localstream"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
-	"github.com/clinicleads/leadpipe/internal/localaws"
-	"github.com/clinicleads/leadpipe/internal/localstream"
-	"github.com/clinicleads/leadpipe/internal/samtemplate"
 )
 
 // forms are the intake functions of template.yaml, by logical ID, with the
