@@ -1,0 +1,1 @@
+// placeholder: the inbox page is being built
