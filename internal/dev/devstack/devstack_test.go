@@ -93,7 +93,7 @@ func startStack(t *testing.T, tune func(*devstack.Config)) devstack.Endpoints {
 // eventBody is the body of a sample event in events/, decoded.
 func eventBody(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "events", name))
 	if err != nil {
 		t.Fatal(err)
 	}

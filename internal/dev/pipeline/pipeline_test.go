@@ -97,7 +97,7 @@ func newStack(t *testing.T) *stack {
 
 func contactEvent(t *testing.T, email string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "contact-json.json"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "contact-json.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
