@@ -207,7 +207,8 @@ const maxUnnotified = 500
 
 // Unnotified lists new leads created in [from, to) whose staff email was
 // never marked sent, oldest first, at most 500. The index is eventually
-// consistent: callers check Marks before sending.
+// consistent: callers check Marks before sending. On an error it returns no
+// leads: a partial list would look like the whole backlog.
 func (s *Store) Unnotified(ctx context.Context, from, to time.Time) ([]lead.Lead, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.CallTimeout)
 	defer cancel()
@@ -227,12 +228,12 @@ func (s *Store) Unnotified(ctx context.Context, from, to time.Time) ([]lead.Lead
 	for {
 		out, err := s.api.Query(ctx, in)
 		if err != nil {
-			return leads, classify("list unnotified leads", err)
+			return nil, classify("list unnotified leads", err)
 		}
 		for _, item := range out.Items {
 			l, err := leadFromItem(item)
 			if err != nil {
-				return leads, fmt.Errorf("list unnotified leads: %w", err)
+				return nil, fmt.Errorf("list unnotified leads: %w", err)
 			}
 			leads = append(leads, l)
 		}

@@ -3,11 +3,13 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/lead"
@@ -33,63 +35,24 @@ func sampleConsultation(id string) lead.Lead {
 	}
 }
 
-func TestPutGetRoundTripAndStreamImage(t *testing.T) {
+// TestPutNeverOverwrites: a second write with the same id fails and
+// leaves the first lead as it was. (TestRoundTripKeepsEveryField covers
+// what Put stores.)
+func TestPutNeverOverwrites(t *testing.T) {
 	tbl := dynamotest.New(t)
 	st := dynamo.New(tbl.Client, tbl.Name)
 	ctx := context.Background()
-	want := sampleConsultation(lead.NewID(t0))
-	if err := st.Put(ctx, want); err != nil {
+	first := sampleConsultation(lead.NewID(t0))
+	if err := st.Put(ctx, first); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
-	got, err := st.Get(ctx, want.ID)
-	if err != nil {
-		t.Fatalf("Get: %v", err)
-	}
-	assertSameLead(t, got, want)
-
-	// A second write with the same id never overwrites.
-	other := want
+	other := first
 	other.Status = lead.StatusSpam
 	if err := st.Put(ctx, other); !errors.Is(err, lead.ErrLeadExists) {
 		t.Fatalf("second Put error = %v, want ErrLeadExists", err)
 	}
-	if got, _ := st.Get(ctx, want.ID); got.Status != lead.StatusNew {
-		t.Errorf("status after second Put = %q, want new (not overwritten)", got.Status)
-	}
-
-	img, err := dynamo.LeadImage(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !dynamo.IsLeadImage(img) {
-		t.Error("IsLeadImage = false for a lead image")
-	}
-	fromStream, err := dynamo.LeadFromImage(img)
-	if err != nil {
-		t.Fatalf("LeadFromImage: %v", err)
-	}
-	assertSameLead(t, fromStream, want)
-	if dynamo.IsLeadImage(map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute("claim")}) {
-		t.Error("IsLeadImage = true for a claim")
-	}
-}
-
-func assertSameLead(t *testing.T, got, want lead.Lead) {
-	t.Helper()
-	if got.ID != want.ID || got.Kind != want.Kind || got.Status != want.Status ||
-		!got.CreatedAt.Equal(want.CreatedAt) || got.ExpiresAt.Unix() != want.ExpiresAt.Unix() {
-		t.Errorf("header = %s %s %s %v %v, want %s %s %s %v %v", got.ID, got.Kind, got.Status, got.CreatedAt, got.ExpiresAt,
-			want.ID, want.Kind, want.Status, want.CreatedAt, want.ExpiresAt)
-	}
-	g, w := *got.Consultation, *want.Consultation
-	if g.FirstName != w.FirstName || g.Email != w.Email || g.Phone != w.Phone || g.Message != w.Message ||
-		g.MedicalHistory != w.MedicalHistory || !g.InCrisis || len(g.Concerns) != 2 || g.Concerns[1] != "anxiety" ||
-		g.PreferredTimes[0] != "morning" || g.Attribution != w.Attribution {
-		t.Errorf("consultation = %+v, want %+v", g, w)
-	}
-	if got.Consent.ClientIP != want.Consent.ClientIP || got.Consent.UserAgent != want.Consent.UserAgent ||
-		!got.Consent.At.Equal(want.Consent.At) || !got.Consent.SMSConsent || got.Consent.LandingPage != want.Consent.LandingPage {
-		t.Errorf("consent = %+v, want %+v", got.Consent, want.Consent)
+	if got, err := st.Get(ctx, first.ID); err != nil || got.Status != lead.StatusNew {
+		t.Errorf("after a second Put: status %q, %v; want new (not overwritten)", got.Status, err)
 	}
 }
 
@@ -210,4 +173,59 @@ func TestUnnotified(t *testing.T) {
 	if len(got) != 1 || got[0].ID != old || got[0].Consultation == nil || got[0].Consultation.Email != "sam@example.com" {
 		t.Fatalf("Unnotified = %d leads %+v, want only %s with its fields", len(got), got, old)
 	}
+}
+
+// pagedAPI is the real table with Query cut to one item a page, and a
+// fault on the page numbered failOn (0: none).
+type pagedAPI struct {
+	dynamo.API
+	failOn int
+	pages  int
+}
+
+func (p *pagedAPI) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	p.pages++
+	if p.pages == p.failOn {
+		return nil, errors.New("connection reset")
+	}
+	in.Limit = aws.Int32(1)
+	return p.API.Query(ctx, in, opts...)
+}
+
+func TestUnnotifiedPages(t *testing.T) {
+	tbl := dynamotest.New(t)
+	ctx := context.Background()
+	real := dynamo.ClientAPI(tbl.Client)
+	st := dynamo.New(real, tbl.Name)
+	var want []string
+	for i := range 3 {
+		l := sampleConsultation(lead.NewID(t0))
+		l.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+		if err := st.Put(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l.ID)
+	}
+	from, to := t0.Add(-time.Hour), t0.Add(time.Hour)
+
+	t.Run("all pages", func(t *testing.T) {
+		api := &pagedAPI{API: real}
+		got, err := dynamo.New(api, tbl.Name).Unnotified(ctx, from, to)
+		if err != nil {
+			t.Fatalf("Unnotified: %v", err)
+		}
+		var ids []string
+		for _, l := range got {
+			ids = append(ids, l.ID)
+		}
+		if !reflect.DeepEqual(ids, want) || api.pages < len(want) {
+			t.Errorf("Unnotified = %q in %d pages, want %q (oldest first) in at least %d", ids, api.pages, want, len(want))
+		}
+	})
+	t.Run("a failed page returns nothing", func(t *testing.T) {
+		got, err := dynamo.New(&pagedAPI{API: real, failOn: 2}, tbl.Name).Unnotified(ctx, from, to)
+		if err == nil || got != nil {
+			t.Errorf("Unnotified = %d leads, %v; want none and the error (a partial list looks like the whole backlog)", len(got), err)
+		}
+	})
 }

@@ -124,3 +124,9 @@ func toStream(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
 func LeadImage(l lead.Lead) (map[string]events.DynamoDBAttributeValue, error) {
 	return StreamImage(leadItem(l))
 }
+
+// ClaimImage is the stream image of an idempotency claim as the store
+// writes it: for tests of what the stream delivers.
+func ClaimImage(c lead.Claim) (map[string]events.DynamoDBAttributeValue, error) {
+	return StreamImage(claimItem(c))
+}

@@ -1,11 +1,8 @@
 package intake
 
 import (
-	"fmt"
-	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
@@ -36,18 +33,4 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		svc.Verifier = turnstile.New(cfg.TurnstileSecret, awsconf.HTTPClient())
 	}
 	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: logging.New(cfg.LogLevel)}, nil
-}
-
-// Main is the whole main function of an intake Lambda.
-func Main(newForm func() lead.Form) {
-	cfg, err := ConfigFromEnv(os.Getenv)
-	if err == nil {
-		var h *Handler
-		if h, err = New(cfg, newForm); err == nil {
-			lambda.Start(h.Handle)
-			return
-		}
-	}
-	fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"start-up failed","error":%q}`+"\n", err.Error())
-	os.Exit(1)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
 
-// config is everything the notifier reads from its environment.
+// Config is everything the notifier reads from its environment.
 type Config struct {
 	Table             string         // LEADS_TABLE (required)
 	Sender            string         // SENDER_EMAIL (required): a verified SES identity, bare address
@@ -25,7 +25,7 @@ type Config struct {
 	LogLevel          slog.Level     // LOG_LEVEL: debug, info (default), warn, error
 }
 
-// ConfigFromEnv reads config with getenv (os.Getenv in main). Every error
+// ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
 // names the variable, so a misconfigured function fails at its first start
 // with a message that says what to fix.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {

@@ -42,7 +42,7 @@ type builder interface {
 	BuildConfirmation(l lead.Lead) (sesmail.Message, error)
 }
 
-// handler turns the leads table's stream into staff emails.
+// Handler turns the leads table's stream into staff emails.
 //
 // Per record: only the INSERT of a lead with status new is notified;
 // everything else (MODIFY records, which include the notifier's own marks,
@@ -78,18 +78,37 @@ type Handler struct {
 	reserve time.Duration
 }
 
-// defaultReserve is handler.reserve in production.
+// defaultReserve is Handler.reserve in production.
 const defaultReserve = time.Second
 
-// Failure reasons. Errors returned by record never quote SES's messages or
-// lead content: the Lambda runtime logs a returned error.
+// Failure reasons. Errors returned by record and deliver never quote SES's
+// messages or lead content: they are logged once, where the failure is
+// handled (Handle, Sweep), or returned to the Lambda runtime, which logs
+// them.
 var (
 	errUnreadable = errors.New("stream record holds a lead that cannot be read")
 	errOutOfTime  = errors.New("no time left in this invocation")
-	errNoImage    = errors.New("stream record carries no new image")
+	errNoImage    = errors.New("INSERT record carries no new image: the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES")
 )
 
-// handle processes a batch and reports each failed record by its sequence
+// transient marks a failure that a later attempt is expected to get past
+// (SES busy, the deadline near): it is logged as a warning. Every other
+// failure needs a look, and is logged as an error.
+type transient struct{ error }
+
+func (e transient) Unwrap() error { return e.error }
+
+// logFailure logs a failed record or lead once, where the failure is
+// handled: then says what happens to it next; the level follows its cause.
+func logFailure(ctx context.Context, log *slog.Logger, err error, then string) {
+	level := slog.LevelError
+	if errors.As(err, new(transient)) {
+		level = slog.LevelWarn
+	}
+	log.Log(ctx, level, then, "error", err)
+}
+
+// Handle processes a batch and reports each failed record by its sequence
 // number (ReportBatchItemFailures), so one bad record neither blocks nor
 // repeats the others: Lambda retries from the lowest failed sequence
 // number, and records after it that were already emailed are skipped by
@@ -105,7 +124,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	var resp events.DynamoDBEventResponse
 	for i, r := range ev.Records {
 		seq := r.Change.SequenceNumber
-		err := h.record(work, log.With("seq", seq), r)
+		rlog := log.With("seq", seq)
+		err := h.record(work, rlog, r)
 		if err == nil {
 			continue
 		}
@@ -118,6 +138,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 			// leads that were emailed from being emailed again.
 			return events.DynamoDBEventResponse{}, fmt.Errorf("record %d (event %s) failed and has no sequence number to report: %w", i, r.EventID, err)
 		}
+		logFailure(ctx, rlog.With("eventId", r.EventID), err, "record failed; reported to the stream, which retries it and then dead-letters it")
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
 	}
 	if n := len(resp.BatchItemFailures); n > 0 {
@@ -136,7 +157,6 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 	if len(img) == 0 {
 		// A stream without new images (KEYS_ONLY, OLD_IMAGE) would
 		// otherwise skip every lead without a word.
-		log.Error("INSERT record without a new image: the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES; reported failed", "eventId", r.EventID)
 		return errNoImage
 	}
 	if !dynamo.IsLeadImage(img) {
@@ -147,8 +167,7 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 		// Not skipped: a lead we cannot read must reach the dead-letter
 		// queue, where ops can see it. The parser's errors name
 		// attributes, not values.
-		log.Error("cannot read lead from stream record; reported failed", "eventId", r.EventID, "error", err)
-		return errUnreadable
+		return fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	log = log.With("leadId", l.ID, "kind", string(l.Kind))
 	if l.Status != lead.StatusNew {
@@ -159,11 +178,11 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, r events.DynamoD
 }
 
 // deliver emails staff about l unless its mark says that was done, then
-// the confirmation when it is on. The stream and the sweep share it.
+// the confirmation when it is on. The stream and the sweep share it; it
+// logs what it did, and returns a failure for them to log and handle.
 func (h *Handler) deliver(ctx context.Context, log *slog.Logger, l lead.Lead) error {
 	if ctx.Err() != nil {
-		log.Warn("lead not processed: the invocation's deadline is near; the stream will retry it")
-		return errOutOfTime
+		return transient{fmt.Errorf("lead %s not processed: %w", l.ID, errOutOfTime)}
 	}
 
 	marks, err := h.ledger.Marks(ctx, l.ID)
@@ -174,7 +193,6 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, l lead.Lead) er
 		// logged, so a redelivery could repeat the email.
 		log.Warn("lead not found in the table; notifying without an idempotency mark")
 	case err != nil:
-		log.Error("cannot read the lead's marks; the stream will retry", "error", err)
 		return fmt.Errorf("read marks of lead %s: %w", l.ID, err)
 	}
 
@@ -196,7 +214,6 @@ func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead
 	msg, err := h.emails.BuildStaff(l, h.staff[l.Kind])
 	if err != nil {
 		h.count(metricPermanentEmail, l.Kind)
-		log.Error("cannot build the staff email; reported failed", "error", err)
 		return fmt.Errorf("build staff email for lead %s: %w", l.ID, err)
 	}
 	if err := h.mailer.Send(ctx, msg); err != nil {
@@ -205,14 +222,12 @@ func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead
 			// Retrying cannot help; report it at once so it reaches the
 			// dead-letter queue and the alarm instead of the retry loop.
 			h.count(metricPermanentEmail, l.Kind)
-			log.Error("SES rejected the staff email permanently; reported failed", "error_code", code)
-			return fmt.Errorf("staff email for lead %s: permanent SES error %s", l.ID, code)
+			return fmt.Errorf("staff email for lead %s: SES rejected it permanently: %s", l.ID, code)
 		}
 		// The SDK has already retried throttling and 5xx answers.
-		log.Warn("staff email failed; the stream will retry", "error_code", code)
-		return fmt.Errorf("staff email for lead %s: SES error %s", l.ID, code)
+		return transient{fmt.Errorf("staff email for lead %s: SES error %s", l.ID, code)}
 	}
-	// DUPLICATE WINDOW (see handler): from here until MarkNotified returns,
+	// DUPLICATE WINDOW (see Handler): from here until MarkNotified returns,
 	// a crash means the record is redelivered and the email sent again.
 	switch err := h.ledger.MarkNotified(ctx, l.ID, h.now().UTC()); {
 	case err == nil:
@@ -249,8 +264,7 @@ func (h *Handler) confirmSubmitter(ctx context.Context, log *slog.Logger, l lead
 			log.Warn("SES rejected the confirmation permanently; not retried", "error_code", code)
 			return nil
 		}
-		log.Warn("confirmation failed; the stream will retry it (not the staff email)", "error_code", code)
-		return fmt.Errorf("confirmation for lead %s: SES error %s", l.ID, code)
+		return transient{fmt.Errorf("confirmation for lead %s (staff email done): SES error %s", l.ID, code)}
 	}
 	switch err := h.ledger.MarkConfirmed(ctx, l.ID, h.now().UTC()); {
 	case err == nil:

@@ -454,3 +454,74 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		t.Error("no lead id in the logs")
 	}
 }
+
+// failureLines are the log lines that carry an error, parsed.
+func failureLines(t *testing.T, logs string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if _, ok := m["error"]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestEachFailureIsLoggedOnce: a failed record is logged once, where it is
+// reported, at a level that follows its cause (a busy SES is a warning, a
+// rejection an error); a failure returned to the runtime is not logged.
+func TestEachFailureIsLoggedOnce(t *testing.T) {
+	r := newRig(t, sesmail.DetailContact, false)
+	ev := loadEvent(t, "stream-batch-mixed.json")
+	busy, rejected := ev.Records[4], ev.Records[6]
+	r.out.fail = func(m sesmail.Message) error {
+		switch {
+		case strings.HasSuffix(m.Subject, lead.ShortID(leadOf(t, busy).ID)):
+			return errors.New("ses send email: 503")
+		case strings.HasSuffix(m.Subject, lead.ShortID(leadOf(t, rejected).ID)):
+			return permanentErr()
+		}
+		return nil
+	}
+	resp, err := r.h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 2 {
+		t.Fatalf("handle = %+v, %v; want two failed records", resp, err)
+	}
+	lines := failureLines(t, r.logs.String())
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines with an error, want 2 (one a failed record)", len(lines))
+	}
+	for i, want := range []struct {
+		rec   events.DynamoDBEventRecord
+		level string
+	}{{busy, "WARN"}, {rejected, "ERROR"}} {
+		got := lines[i]
+		if got["seq"] != want.rec.Change.SequenceNumber || got["level"] != want.level ||
+			!strings.Contains(got["error"].(string), leadOf(t, want.rec).ID) {
+			t.Errorf("failure line %d = %v; want seq %s at %s naming the lead", i, got, want.rec.Change.SequenceNumber, want.level)
+		}
+	}
+	if n := strings.Count(r.metrics.String(), metricPermanentEmail); n != 2 { // the name and the count
+		t.Errorf("metrics %s, want one PermanentEmailFailures", r.metrics)
+	}
+
+	t.Run("returned to the runtime", func(t *testing.T) {
+		r := newRig(t, sesmail.DetailContact, false)
+		ev := loadEvent(t, "stream-insert-contact.json")
+		ev.Records[0].Change.SequenceNumber = ""
+		r.out.fail = func(sesmail.Message) error { return errors.New("ses send email: 503") }
+		if _, err := r.h.Handle(context.Background(), ev); err == nil {
+			t.Fatal("no error for a failed record without a sequence number")
+		}
+		if lines := failureLines(t, r.logs.String()); len(lines) != 0 {
+			t.Errorf("the returned error was logged too: %v", lines)
+		}
+	})
+}

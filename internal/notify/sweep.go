@@ -48,13 +48,14 @@ func (h *Handler) Sweep(ctx context.Context) (SweepResult, error) {
 	now := h.now()
 	leads, err := h.backlog.Unnotified(ctx, now.Add(-sweepWindow), now.Add(-sweepDelay))
 	if err != nil {
-		log.Error("cannot list unnotified leads", "error", err)
-		return SweepResult{}, fmt.Errorf("sweep: %w", err)
+		return SweepResult{}, fmt.Errorf("sweep: %w", err) // the Lambda runtime logs it
 	}
 	res := SweepResult{Found: len(leads)}
 	for _, l := range leads {
-		if err := h.deliver(ctx, log.With("leadId", l.ID, "kind", string(l.Kind)), l); err != nil {
+		llog := log.With("leadId", l.ID, "kind", string(l.Kind))
+		if err := h.deliver(ctx, llog, l); err != nil {
 			res.Failed++
+			logFailure(ctx, llog, err, "lead failed; the next sweep retries it")
 		}
 	}
 	if res.Found > 0 {

@@ -78,9 +78,18 @@ func TestSweepFailuresFailTheInvocation(t *testing.T) {
 	if !errors.Is(err, errSweepFailures) || res.Failed != 1 {
 		t.Fatalf("Sweep = %+v, %v; want one failure reported as an error (for the alarm)", res, err)
 	}
+	// The failed lead is logged once, by the sweep, naming the lead.
+	if lines := failureLines(t, r.logs.String()); len(lines) != 1 || lines[0]["leadId"] == nil {
+		t.Errorf("failure log lines %v, want one naming the lead", lines)
+	}
+	r.logs.Reset()
 	r.h.backlog = &fakeBacklog{err: errors.New("dynamodb down")}
 	if _, err := r.h.Sweep(context.Background()); err == nil {
 		t.Fatal("Sweep with the table down returned no error")
+	}
+	// Returned to the Lambda runtime, which logs it: not logged here too.
+	if lines := failureLines(t, r.logs.String()); len(lines) != 0 {
+		t.Errorf("the returned error was logged too: %v", lines)
 	}
 }
 

@@ -75,6 +75,8 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 
 // permanentCodes are the SES answers that another attempt of the same
 // message cannot change: the message or the account must be fixed first.
+// Matching by code covers the SDK's modeled errors (their ErrorCode is
+// their name) and codes it does not model alike.
 var permanentCodes = map[string]bool{
 	"MessageRejected":                    true,
 	"MailFromDomainNotVerifiedException": true,
@@ -85,31 +87,13 @@ var permanentCodes = map[string]bool{
 }
 
 // IsPermanent reports whether err means the message will never be sent as
-// it is: SES rejected it (MessageRejected, MailFromDomainNotVerified,
-// SendingPaused, AccountSuspended, BadRequest, NotFound), or it failed
-// validation here (ErrInvalidMessage). Throttling, 5xx, timeouts and
-// network faults are not permanent.
+// it is: SES answered with one of permanentCodes, or it failed validation
+// here (ErrInvalidMessage). Throttling, 5xx, timeouts and network faults
+// are not permanent.
 func IsPermanent(err error) bool {
-	if err == nil {
-		return false
-	}
 	if errors.Is(err, ErrInvalidMessage) {
 		return true
 	}
-	var (
-		rejected    *types.MessageRejected
-		notVerified *types.MailFromDomainNotVerifiedException
-		paused      *types.SendingPausedException
-		suspended   *types.AccountSuspendedException
-		badRequest  *types.BadRequestException
-		notFound    *types.NotFoundException
-	)
-	switch {
-	case errors.As(err, &rejected), errors.As(err, &notVerified), errors.As(err, &paused),
-		errors.As(err, &suspended), errors.As(err, &badRequest), errors.As(err, &notFound):
-		return true
-	}
-	// A code the SDK did not model (or a future rename) still counts.
 	var api smithy.APIError
 	return errors.As(err, &api) && permanentCodes[api.ErrorCode()]
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
+	"github.com/clinicleads/leadpipe/internal/lead"
 )
 
 const leadFilter = `{"eventName":["INSERT"],"dynamodb":{"NewImage":{"type":{"S":["lead"]},"status":{"S":["new"]}}}}`
@@ -30,15 +33,10 @@ func TestStreamEvent(t *testing.T) {
 }
 
 // record marshals a stream record the way the notify function receives it.
-func record(t *testing.T, eventName string, image map[string]string) []byte {
+func record(t *testing.T, eventName string, image map[string]events.DynamoDBAttributeValue) []byte {
 	t.Helper()
 	rec := events.DynamoDBEventRecord{EventName: eventName, EventSource: "aws:dynamodb"}
-	if image != nil {
-		rec.Change.NewImage = map[string]events.DynamoDBAttributeValue{}
-		for k, v := range image {
-			rec.Change.NewImage[k] = events.NewStringAttribute(v)
-		}
-	}
+	rec.Change.NewImage = image
 	b, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
@@ -48,34 +46,44 @@ func record(t *testing.T, eventName string, image map[string]string) []byte {
 
 // TestStreamFilterSelectsNewLeads checks what the template's filter means,
 // not only how it is spelled: staff hear of new leads, and of nothing else.
+// The images are the items the store writes (dynamo's schema), so the
+// filter is tested against what is really stored.
 func TestStreamFilterSelectsNewLeads(t *testing.T) {
 	ev, err := mustLoad(t).StreamEvent(NotifyFunction)
 	if err != nil {
 		t.Fatalf("StreamEvent() error = %v", err)
 	}
-	lead := map[string]string{"pk": "lead#1", "type": "lead", "status": "new", "kind": "contact"}
-	with := func(k, v string) map[string]string {
-		m := map[string]string{}
-		for key, val := range lead {
-			m[key] = val
+	at := time.Date(2026, 3, 4, 15, 4, 5, 0, time.UTC)
+	leadImage := func(kind lead.Kind, status lead.Status) map[string]events.DynamoDBAttributeValue {
+		l := lead.Lead{ID: lead.NewID(at), Kind: kind, Status: status, CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour)}
+		if kind == lead.KindContact {
+			l.Contact = &lead.Contact{Name: "Pat", Email: "pat@example.com", Message: "hello"}
+		} else {
+			l.Consultation = &lead.Consultation{FirstName: "Pat", LastName: "Doe", Email: "pat@example.com"}
 		}
-		m[k] = v
-		return m
+		img, err := dynamo.LeadImage(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	claim, err := dynamo.ClaimImage(lead.Claim{Key: "key:contact:abc", LeadID: lead.NewID(at), BodyHash: "h", CreatedAt: at, ExpiresAt: at.Add(lead.KeyWindow)})
+	if err != nil {
+		t.Fatal(err)
 	}
 	tests := []struct {
 		name      string
 		eventName string
-		image     map[string]string
+		image     map[string]events.DynamoDBAttributeValue
 		want      bool
 	}{
-		{"new lead inserted", "INSERT", lead, true},
-		{"consultation lead inserted", "INSERT", with("kind", "consultation"), true},
-		{"lead updated by notify", "MODIFY", with("status", "notified"), false},
-		{"new lead modified", "MODIFY", lead, false},
+		{"new contact lead inserted", "INSERT", leadImage(lead.KindContact, lead.StatusNew), true},
+		{"new consultation lead inserted", "INSERT", leadImage(lead.KindConsultation, lead.StatusNew), true},
+		{"spam inserted", "INSERT", leadImage(lead.KindContact, lead.StatusSpam), false},
+		{"new lead modified (the notifier's marks)", "MODIFY", leadImage(lead.KindContact, lead.StatusNew), false},
+		{"lead moved on by staff", "MODIFY", leadImage(lead.KindConsultation, lead.StatusContacted), false},
 		{"lead removed by TTL", "REMOVE", nil, false},
-		{"spam inserted", "INSERT", with("status", "spam"), false},
-		{"idempotency record inserted", "INSERT", map[string]string{"pk": "idem#abc", "type": "idempotency"}, false},
-		{"item without status", "INSERT", map[string]string{"pk": "lead#2", "type": "lead"}, false},
+		{"idempotency claim inserted", "INSERT", claim, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
