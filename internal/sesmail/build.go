@@ -136,7 +136,7 @@ func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
 	if !lead.IsEmail(to) {
 		return Message{}, fmt.Errorf("confirmation for lead %s: %w: the submitter's address is not valid", l.ID, ErrInvalidMessage)
 	}
-	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l)}
+	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l), CrisisReminder: lead.Crisis.Reminder}
 	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name)}
 	var err error
 	if m.Text, m.HTML, err = render("confirmation", v); err != nil {
