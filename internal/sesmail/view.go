@@ -28,6 +28,7 @@ type staffView struct {
 	Received    string
 	ReceivedUTC string
 	InCrisis    bool
+	InboxLink   string // the lead in the staff inbox; empty without an InboxURL
 	LeadsTable  string
 	Minimal     bool
 	Sections    []section
@@ -50,6 +51,10 @@ func (b *Builder) staffView(l lead.Lead) staffView {
 		LeadsTable:  b.table,
 		Minimal:     b.detail == DetailMinimal,
 		ClinicName:  b.clinic.Name,
+	}
+	if b.inbox != "" {
+		// Only the id: a URL ends up in browser history and server logs.
+		v.InboxLink = b.inbox + "#/leads/" + l.ID
 	}
 	if b.loc != nil && b.loc != time.UTC {
 		v.Received = formatTime(l.CreatedAt, b.loc)
