@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +107,47 @@ func TestNoDevPackagesShip(t *testing.T) {
 	for _, p := range deps {
 		if strings.HasPrefix(p, dev) {
 			t.Errorf("a function imports %s; dev-only packages must not ship", p)
+		}
+	}
+}
+
+// TestIntakeHasNoTemplates: the intake functions build their pages with
+// html.EscapeString (internal/intake/pages.go), because text/template's
+// reflection would cost them about 2 MiB (see notifyBudget). This names
+// the cause when it happens, before the size budget notices the growth.
+func TestIntakeHasNoTemplates(t *testing.T) {
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, err := benchdata.LambdaBuild(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"contact", "consultation"} {
+		args := []string{"list", "-deps", "-f", "{{.ImportPath}}"}
+		for i, f := range build.Flags { // lambda.norpc: net/rpc would pull in html/template
+			if f == "-tags" && i+1 < len(build.Flags) {
+				args = append(args, f, build.Flags[i+1])
+			} else if strings.HasPrefix(f, "-tags=") {
+				args = append(args, f)
+			}
+		}
+		cmd := exec.Command("go", append(args, "./functions/"+fn)...)
+		cmd.Dir = root
+		cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH=arm64")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", fn, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "github.com/clinicleads/leadpipe/internal/intake") {
+			t.Fatalf("%s does not depend on internal/intake; the check would prove nothing", fn)
+		}
+		for _, p := range []string{"text/template", "html/template"} {
+			if slices.Contains(deps, p) {
+				t.Errorf("functions/%s imports %s", fn, p)
+			}
 		}
 	}
 }
