@@ -42,14 +42,7 @@ func TestSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every function; skipped with -short")
 	}
-	root, err := benchdata.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build, err := benchdata.LambdaBuild(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, build := lambdaBuild(t)
 	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
 	if err != nil || len(mains) == 0 {
 		t.Fatalf("no functions/*/main.go under %s (%v)", root, err)
@@ -80,6 +73,20 @@ func TestSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lambdaBuild returns the module root and the Makefile's Lambda build.
+func lambdaBuild(t *testing.T) (string, benchdata.Build) {
+	t.Helper()
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, err := benchdata.LambdaBuild(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, build
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
@@ -116,14 +123,7 @@ func TestNoDevPackagesShip(t *testing.T) {
 // reflection would cost them about 2 MiB (see notifyBudget). This names
 // the cause when it happens, before the size budget notices the growth.
 func TestIntakeHasNoTemplates(t *testing.T) {
-	root, err := benchdata.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build, err := benchdata.LambdaBuild(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, build := lambdaBuild(t)
 	for _, fn := range []string{"contact", "consultation"} {
 		args := []string{"list", "-deps", "-f", "{{.ImportPath}}"}
 		for i, f := range build.Flags { // lambda.norpc: net/rpc would pull in html/template
