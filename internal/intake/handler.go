@@ -1,7 +1,8 @@
 // Package intake is the HTTP side of both intake functions: it turns an
 // API Gateway v2 request into a lead.Service call and the outcome into the
-// response the website expects. functions/contact and
-// functions/consultation differ only in the form they pass in.
+// response the website expects, JSON or, for a browser posting a plain
+// form, a page (pages.go). functions/contact and functions/consultation
+// differ only in the form they pass in.
 package intake
 
 import (

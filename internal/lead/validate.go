@@ -195,7 +195,9 @@ func message(fe validator.FieldError) string {
 		}
 		return fmt.Sprintf("must be at most %s characters", fe.Param())
 	case "choice":
-		return choiceMessages[fe.Param()]
+		if m, ok := choiceMessages[fe.Param()]; ok {
+			return m
+		}
 	case "unique":
 		return "please choose each option only once"
 	case "singleline":
