@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,14 +42,7 @@ func TestSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every function; skipped with -short")
 	}
-	root, err := benchdata.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build, err := benchdata.LambdaBuild(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, build := lambdaBuild(t)
 	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
 	if err != nil || len(mains) == 0 {
 		t.Fatalf("no functions/*/main.go under %s (%v)", root, err)
@@ -81,6 +75,20 @@ func TestSize(t *testing.T) {
 	}
 }
 
+// lambdaBuild returns the module root and the Makefile's Lambda build.
+func lambdaBuild(t *testing.T) (string, benchdata.Build) {
+	t.Helper()
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, err := benchdata.LambdaBuild(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, build
+}
+
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // TestNoDevPackagesShip holds every function to the layout's promise: what
@@ -106,6 +114,40 @@ func TestNoDevPackagesShip(t *testing.T) {
 	for _, p := range deps {
 		if strings.HasPrefix(p, dev) {
 			t.Errorf("a function imports %s; dev-only packages must not ship", p)
+		}
+	}
+}
+
+// TestIntakeHasNoTemplates: the intake functions build their pages with
+// html.EscapeString (internal/intake/pages.go), because text/template's
+// reflection would cost them about 2 MiB (see notifyBudget). This names
+// the cause when it happens, before the size budget notices the growth.
+func TestIntakeHasNoTemplates(t *testing.T) {
+	root, build := lambdaBuild(t)
+	for _, fn := range []string{"contact", "consultation"} {
+		args := []string{"list", "-deps", "-f", "{{.ImportPath}}"}
+		for i, f := range build.Flags { // lambda.norpc: net/rpc would pull in html/template
+			if f == "-tags" && i+1 < len(build.Flags) {
+				args = append(args, f, build.Flags[i+1])
+			} else if strings.HasPrefix(f, "-tags=") {
+				args = append(args, f)
+			}
+		}
+		cmd := exec.Command("go", append(args, "./functions/"+fn)...)
+		cmd.Dir = root
+		cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH=arm64")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", fn, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "github.com/clinicleads/leadpipe/internal/intake") {
+			t.Fatalf("%s does not depend on internal/intake; the check would prove nothing", fn)
+		}
+		for _, p := range []string{"text/template", "html/template"} {
+			if slices.Contains(deps, p) {
+				t.Errorf("functions/%s imports %s", fn, p)
+			}
 		}
 	}
 }

@@ -11,4 +11,8 @@
 //	LEADPIPE_REQUIRE_EMULATORS=1 go test -count=1 -tags e2e ./infra/e2e/...
 //
 // Screenshots land in infra/e2e/artifacts.
+//
+// One check needs no browser and runs in every `go test ./...`: the
+// site's choice fields offer exactly the values of lead's choice lists
+// (site_test.go).
 package e2e

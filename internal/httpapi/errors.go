@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"errors"
-	"html"
 	"net/http"
-	"strings"
-	"unicode"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -48,8 +45,9 @@ var statuses = map[lead.Code]int{
 	lead.CodeStaleVersion:       http.StatusPreconditionFailed,
 }
 
-// errorBody is the JSON of every error response.
-type errorBody struct {
+// ErrorBody is the JSON of every error response: what the client may
+// learn about a failure, and no more.
+type ErrorBody struct {
 	Error     string            `json:"error"`
 	Field     string            `json:"field,omitempty"`
 	Message   string            `json:"message"`
@@ -66,24 +64,25 @@ func Error(err error, requestID string) events.APIGatewayV2HTTPResponse {
 	return withRetryAfter(JSON(status, body), body)
 }
 
-// ErrorPage is Error for a person whose browser posted a plain HTML form:
-// the same status, code and messages, as a page they can read and go back
-// from. Decide with WantsHTML.
-func ErrorPage(err error, requestID string) events.APIGatewayV2HTTPResponse {
+// ErrorPage is Error for a person whose browser posted a plain HTML form
+// (decide with WantsHTML): the same status, headers and ErrorBody, which
+// page turns into the HTML they read. page belongs to the package that
+// owns the form; it must escape what it shows of the body.
+func ErrorPage(err error, requestID string, page func(ErrorBody) string) events.APIGatewayV2HTTPResponse {
 	status, body := mapError(err, requestID)
-	return withRetryAfter(HTML(status, errorPage(body)), body)
+	return withRetryAfter(HTML(status, page(body)), body)
 }
 
-func mapError(err error, requestID string) (int, errorBody) {
+func mapError(err error, requestID string) (int, ErrorBody) {
 	var e *lead.Error
 	status, known := 0, false
 	if errors.As(err, &e) && e != nil { // a typed nil *lead.Error is no answer
 		status, known = statuses[e.Code]
 	}
 	if !known {
-		return http.StatusInternalServerError, errorBody{Error: string(lead.CodeInternal), Message: internalMessage, RequestID: requestID}
+		return http.StatusInternalServerError, ErrorBody{Error: string(lead.CodeInternal), Message: internalMessage, RequestID: requestID}
 	}
-	body := errorBody{Error: string(e.Code), Message: e.Message}
+	body := ErrorBody{Error: string(e.Code), Message: e.Message}
 	if body.Message == "" {
 		body.Message = defaultMessages[e.Code]
 	}
@@ -96,85 +95,11 @@ func mapError(err error, requestID string) (int, errorBody) {
 	return status, body
 }
 
-func withRetryAfter(resp events.APIGatewayV2HTTPResponse, body errorBody) events.APIGatewayV2HTTPResponse {
+func withRetryAfter(resp events.APIGatewayV2HTTPResponse, body ErrorBody) events.APIGatewayV2HTTPResponse {
 	if body.Error == string(lead.CodeUnavailable) {
 		resp.Headers["Retry-After"] = "5"
 	}
 	return resp
-}
-
-// labels name the fields whose words would read oddly if derived.
-var labels = map[string]string{
-	"smsConsent":          "Text messages",
-	"consentToContact":    "Consent to contact you",
-	"acknowledgedPrivacy": "Privacy notice",
-	"hearAbout":           "How you heard about us",
-}
-
-// label turns a JSON field name into words: "dateOfBirth" -> "Date of birth".
-func label(field string) string {
-	if l, ok := labels[field]; ok {
-		return l
-	}
-	var b strings.Builder
-	for i, r := range field {
-		switch {
-		case i == 0:
-			b.WriteRune(unicode.ToUpper(r))
-		case unicode.IsUpper(r):
-			b.WriteByte(' ')
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// errorPage is built with html.EscapeString rather than html/template:
-// text/template's reflection would keep every method of every type in the
-// binary (see internal/dynamo.ClientAPI), and this page is small.
-func errorPage(body errorBody) string {
-	var b strings.Builder
-	b.WriteString(pageHead("Please check your answers"))
-	if len(body.Fields) > 0 {
-		b.WriteString("<h1>Some answers need another look</h1>\n<ul>")
-		for _, f := range body.Fields {
-			b.WriteString("<li><strong>" + html.EscapeString(label(f.Field)) + "</strong>: " + html.EscapeString(f.Message) + "</li>")
-		}
-		b.WriteString("</ul>\n")
-	} else {
-		b.WriteString("<h1>We could not take your request</h1>\n<p>" + html.EscapeString(body.Message) + "</p>\n")
-	}
-	if body.RequestID != "" {
-		b.WriteString("<p><small>Reference: " + html.EscapeString(body.RequestID) + "</small></p>\n")
-	}
-	b.WriteString("<p>Please use your browser's back button to return to the form; your answers should still be there.</p>\n")
-	b.WriteString(CrisisFooter + pageFoot)
-	return b.String()
-}
-
-// CrisisFooter is the crisis line every page for a submitter carries.
-const CrisisFooter = `<section class="crisis"><p>If you are in crisis, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline). In an emergency, call <strong>911</strong>.</p></section>
-`
-
-// pageHead opens a small, self-contained page; title must be plain text.
-func pageHead(title string) string {
-	return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>` + html.EscapeString(title) + `</title>
-<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
-.crisis{border:2px solid #b00020;border-radius:.5rem;padding:1rem;margin:1.5rem 0}</style></head>
-<body><main>
-`
-}
-
-const pageFoot = "</main></body></html>\n"
-
-// Page returns a complete page around main, an HTML fragment the caller
-// built from constants or escaped text.
-func Page(title, main string) string {
-	return pageHead(title) + main + pageFoot
 }
 
 // maxFieldName bounds an echoed field name; real ones are far shorter.

@@ -212,3 +212,34 @@ func TestSafeFieldName(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorPage: a page answer keeps Error's status, body and headers; only
+// the representation changes, and it is the caller's page.
+func TestErrorPage(t *testing.T) {
+	for _, err := range []error{
+		&lead.Error{Code: lead.CodeInvalid, Message: "look again", Fields: []lead.FieldError{{Field: "email", Message: "bad"}}},
+		lead.Unavailable(errors.New("dynamodb down")),
+		errors.New("boom"),
+	} {
+		asJSON := Error(err, "req-1")
+		var got ErrorBody
+		resp := ErrorPage(err, "req-1", func(b ErrorBody) string {
+			got = b
+			return "<p>page</p>"
+		})
+		var want ErrorBody
+		if e := json.Unmarshal([]byte(asJSON.Body), &want); e != nil {
+			t.Fatal(e)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%v: page got body %+v, want the JSON answer's %+v", err, got, want)
+		}
+		if resp.StatusCode != asJSON.StatusCode || resp.Body != "<p>page</p>" || resp.Headers["Retry-After"] != asJSON.Headers["Retry-After"] {
+			t.Errorf("%v: got %d %q Retry-After %q, want %d and the page", err, resp.StatusCode, resp.Body, resp.Headers["Retry-After"], asJSON.StatusCode)
+		}
+		checkCommonHeaders(t, resp, "text/html; charset=utf-8")
+		if resp.Headers["Content-Security-Policy"] == "" {
+			t.Errorf("%v: page without a Content-Security-Policy", err)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package intake is the HTTP side of both intake functions: it turns an
 // API Gateway v2 request into a lead.Service call and the outcome into the
-// response the website expects. functions/contact and
-// functions/consultation differ only in the form they pass in.
+// response the website expects, JSON or, for a browser posting a plain
+// form, a page (pages.go). functions/contact and functions/consultation
+// differ only in the form they pass in.
 package intake
 
 import (
@@ -23,33 +24,13 @@ type Handler struct {
 	Log         *slog.Logger
 }
 
-// Crisis resources go back with every submission that says the person is
-// in crisis, so the website can show them at once, before anyone calls.
-type crisisInfo struct {
-	Message   string           `json:"message"`
-	Resources []crisisResource `json:"resources"`
-}
-
-type crisisResource struct {
-	Name   string `json:"name"`
-	Action string `json:"action"`
-	Phone  string `json:"phone"`
-	Text   string `json:"text,omitempty"`
-	URL    string `json:"url,omitempty"`
-}
-
-var crisis = &crisisInfo{
-	Message: "You are not alone. If you are thinking about harming yourself, please reach out now; you do not have to wait for our call.",
-	Resources: []crisisResource{
-		{Name: "988 Suicide & Crisis Lifeline", Action: "Call or text 988", Phone: "988", Text: "988", URL: "https://988lifeline.org"},
-		{Name: "Emergency services", Action: "In an emergency, call 911", Phone: "911"},
-	},
-}
-
+// receivedBody answers a stored submission. Crisis resources go back with
+// every one that says the person is in crisis, so the website can show
+// them at once, before anyone calls.
 type receivedBody struct {
-	ID     string      `json:"id"`
-	Status string      `json:"status"`
-	Crisis *crisisInfo `json:"crisis,omitempty"`
+	ID     string           `json:"id"`
+	Status string           `json:"status"`
+	Crisis *lead.CrisisInfo `json:"crisis,omitempty"`
 }
 
 // Handle is the Lambda handler. Client mistakes are answered with a 4xx and
@@ -77,7 +58,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	resp := httpapi.Error(err, requestID)
 	if format == httpapi.FormatForm && httpapi.WantsHTML(req) {
 		// A browser without JavaScript: a page to read, not raw JSON.
-		resp = httpapi.ErrorPage(err, requestID)
+		resp = httpapi.ErrorPage(err, requestID, errorPage)
 	}
 	switch code := lead.ErrorCode(err); code {
 	case lead.CodeUnavailable, lead.CodeInternal:
@@ -100,20 +81,7 @@ func (h *Handler) received(req events.APIGatewayV2HTTPRequest, format httpapi.Fo
 	}
 	body := receivedBody{ID: r.ID, Status: "received"}
 	if r.InCrisis {
-		body.Crisis = crisis
+		body.Crisis = &lead.Crisis
 	}
 	return httpapi.JSON(http.StatusCreated, body)
-}
-
-// thankYouPage is the page for a plain form post when no THANK_YOU_URL is
-// set. It holds nothing submitted.
-func thankYouPage(inCrisis bool) string {
-	main := "<h1>Thank you. We received your request.</h1>\n"
-	if inCrisis {
-		main += `<section class="crisis" role="alert"><h2>You do not have to wait for our call</h2>
-<p>If you are thinking about harming yourself, call or text <strong>988</strong> (Suicide &amp; Crisis Lifeline) now. In an emergency, call <strong>911</strong>.</p></section>
-`
-	}
-	main += "<p>Someone from our care team will contact you soon.</p>\n" + httpapi.CrisisFooter
-	return httpapi.Page("Thank you", main)
 }

@@ -53,7 +53,7 @@ type Contact struct {
 	Email            string `json:"email" validate:"required,max=254,leademail"`
 	Phone            string `json:"phone" validate:"omitempty,usphone"`
 	Message          string `json:"message" validate:"required,max=5000,multiline"`
-	PreferredContact string `json:"preferredContact" validate:"omitempty,oneof=email phone text"`
+	PreferredContact string `json:"preferredContact" validate:"omitempty,choice=contactMethods"`
 	SMSConsent       bool   `json:"smsConsent"`
 	Attribution
 	Controls
@@ -68,13 +68,13 @@ type Consultation struct {
 	Phone               string   `json:"phone" validate:"required,usphone"`
 	DateOfBirth         string   `json:"dateOfBirth" validate:"required,birthdate"`
 	State               string   `json:"state" validate:"required,usstate"`
-	Concerns            []string `json:"concerns" validate:"required,min=1,max=8,unique,dive,oneof=depression treatment_resistant_depression anxiety ptsd ocd bipolar_depression chronic_pain other"`
-	PreviousTreatments  []string `json:"previousTreatments" validate:"max=13,unique,dive,oneof=ssri snri bupropion tricyclic maoi antipsychotic_augmentation psychotherapy tms ect esketamine ketamine other none"`
+	Concerns            []string `json:"concerns" validate:"required,min=1,max=8,unique,dive,choice=concerns"`
+	PreviousTreatments  []string `json:"previousTreatments" validate:"max=13,unique,dive,choice=treatments"`
 	CurrentMedications  string   `json:"currentMedications" validate:"max=1000,multiline"`
 	MedicalHistory      string   `json:"medicalHistory" validate:"max=2000,multiline"`
-	PreferredContact    string   `json:"preferredContact" validate:"omitempty,oneof=email phone text"`
-	PreferredTimes      []string `json:"preferredTimes" validate:"max=3,unique,dive,oneof=morning afternoon evening"`
-	HearAbout           string   `json:"hearAbout" validate:"omitempty,oneof=search social referral_provider friend_family advertisement other"`
+	PreferredContact    string   `json:"preferredContact" validate:"omitempty,choice=contactMethods"`
+	PreferredTimes      []string `json:"preferredTimes" validate:"max=3,unique,dive,choice=preferredTimes"`
+	HearAbout           string   `json:"hearAbout" validate:"omitempty,choice=hearAbout"`
 	ReferringProvider   string   `json:"referringProvider" validate:"max=120,singleline"`
 	Message             string   `json:"message" validate:"max=2000,multiline"`
 	InCrisis            bool     `json:"inCrisis"`

@@ -54,6 +54,14 @@ func NewValidator(now func() time.Time) *Validator {
 			panic(fmt.Sprintf("register validation %s: %v", tag, err)) // programming error, caught by every test
 		}
 	}
+	// choice=<list> checks a fixed-choice answer against its ChoiceList;
+	// the param is a key of choiceLists, never a method name, so nothing
+	// here reaches reflect's MethodByName (see the README's size levers).
+	if err := val.v.RegisterValidation("choice", func(fl validator.FieldLevel) bool {
+		return choiceLists[fl.Param()].Has(fl.Field().String())
+	}); err != nil {
+		panic(fmt.Sprintf("register validation choice: %v", err))
+	}
 	val.v.RegisterStructValidation(smsConsentRule, Contact{}, Consultation{})
 	val.order = map[reflect.Type]map[string]int{}
 	for _, form := range []any{Contact{}, Consultation{}} {
@@ -121,6 +129,31 @@ func (val *Validator) Validate(form any) error {
 	return &Error{Code: CodeInvalid, Message: "some answers need another look", Fields: fields}
 }
 
+// choiceLists names the lists the forms' choice=<name> tags refer to. An
+// unknown name holds no values, so the field fails closed (and the tests
+// of every form field catch it).
+var choiceLists = map[string]ChoiceList{
+	"contactMethods": ContactMethods,
+	"preferredTimes": PreferredTimes,
+	"concerns":       Concerns,
+	"treatments":     Treatments,
+	"hearAbout":      HearAbout,
+}
+
+// choiceMessages are the refusals of a choice, built once: "must be one
+// of: " and the list's values in form order.
+var choiceMessages = func() map[string]string {
+	m := make(map[string]string, len(choiceLists))
+	for name, list := range choiceLists {
+		values := make([]string, len(list))
+		for i, c := range list {
+			values[i] = c.Value
+		}
+		m[name] = "must be one of: " + strings.Join(values, ", ")
+	}
+	return m
+}()
+
 // smsConsentRule: texting someone needs their consent to texts, and
 // calling or texting them needs a number (the contact form's phone is
 // optional otherwise).
@@ -161,8 +194,10 @@ func message(fe validator.FieldError) string {
 			return fmt.Sprintf("please choose at most %s", fe.Param())
 		}
 		return fmt.Sprintf("must be at most %s characters", fe.Param())
-	case "oneof":
-		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "choice":
+		if m, ok := choiceMessages[fe.Param()]; ok {
+			return m
+		}
 	case "unique":
 		return "please choose each option only once"
 	case "singleline":

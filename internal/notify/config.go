@@ -22,6 +22,7 @@ type Config struct {
 	Clinic            sesmail.Clinic // CLINIC_NAME (required), CLINIC_PHONE and CALLBACK_PROMISE (required with confirmations), CLINIC_ADDRESS
 	TimeZone          *time.Location // CLINIC_TIMEZONE: IANA name such as America/New_York, optional
 	ConfigurationSet  string         // SES_CONFIGURATION_SET, optional
+	InboxURL          string         // INBOX_URL: the staff inbox page staff emails link to, optional (sesmail.CheckInboxURL)
 	LogLevel          slog.Level     // LOG_LEVEL: debug, info (default), warn, error
 }
 
@@ -33,6 +34,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Table:            strings.TrimSpace(getenv("LEADS_TABLE")),
 		Sender:           lead.NormalizeEmail(getenv("SENDER_EMAIL")),
 		ConfigurationSet: strings.TrimSpace(getenv("SES_CONFIGURATION_SET")),
+		InboxURL:         strings.TrimSpace(getenv("INBOX_URL")),
 		Clinic: sesmail.Clinic{
 			Name:            strings.TrimSpace(getenv("CLINIC_NAME")),
 			Phone:           strings.TrimSpace(getenv("CLINIC_PHONE")),
@@ -100,6 +102,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if tz := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); tz != "" {
 		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
 			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
+		}
+	}
+	if c.InboxURL != "" {
+		if err := sesmail.CheckInboxURL(c.InboxURL); err != nil {
+			return c, fmt.Errorf("INBOX_URL is not the staff inbox's URL: %w", err)
 		}
 	}
 	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {

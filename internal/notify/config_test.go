@@ -86,6 +86,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SEND_CONFIRMATION": "true", "CLINIC_PHONE": "1"}, "CALLBACK_PROMISE"},
 		{map[string]string{"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"INBOX_URL": "http://inbox.clinic.example/staff"}, "INBOX_URL"},
+		{map[string]string{"INBOX_URL": "/staff"}, "INBOX_URL"},
+		{map[string]string{"INBOX_URL": "https://inbox.clinic.example/staff#/leads"}, "INBOX_URL"},
 	} {
 		_, err := ConfigFromEnv(env(c.over))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -110,5 +113,17 @@ func TestConfigAcceptsUpperCaseDomains(t *testing.T) {
 	}
 	if cfg.Sender != "Notify@clinic.example" || strings.Join(cfg.ContactStaff, ",") != "Front.Desk@clinic.example,nurse@clinic.example" {
 		t.Errorf("sender %q staff %v, want domains lower-cased and local parts kept", cfg.Sender, cfg.ContactStaff)
+	}
+}
+
+func TestConfigInboxURL(t *testing.T) {
+	if c, err := ConfigFromEnv(env(nil)); err != nil || c.InboxURL != "" {
+		t.Errorf("without INBOX_URL: %q, %v; want none", c.InboxURL, err)
+	}
+	for _, u := range []string{"https://abc123.execute-api.us-east-1.amazonaws.com/prod/staff", "http://127.0.0.1:3000/staff", "http://localhost:3000/staff"} {
+		c, err := ConfigFromEnv(env(map[string]string{"INBOX_URL": " " + u + " "}))
+		if err != nil || c.InboxURL != u {
+			t.Errorf("INBOX_URL=%s: %q, %v", u, c.InboxURL, err)
+		}
 	}
 }

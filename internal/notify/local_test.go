@@ -38,8 +38,12 @@ func localEnv(table, dynamoURL, sesURL string) map[string]string {
 		"CLINIC_TIMEZONE":           "America/New_York",
 		"SEND_CONFIRMATION":         "true",
 		"NOTIFY_DETAIL":             "contact",
+		"INBOX_URL":                 localInbox,
 	}
 }
+
+// localInbox is the staff inbox of a local run (`make dev`).
+const localInbox = "http://127.0.0.1:3000/staff"
 
 // storeSamples writes the sample events' leads to the table, as intake
 // would have before the stream delivered them.
@@ -115,6 +119,10 @@ func TestAgainstEmulators(t *testing.T) {
 		if !strings.Contains(staff.Body.Text, l.ID) || !strings.Contains(staff.Body.HTML, l.ID) || !strings.Contains(staff.Body.Text, "EST") {
 			t.Errorf("staff mail body:\n%s", staff.Body.Text)
 		}
+		if link := localInbox + "#/leads/" + l.ID; !strings.Contains(staff.Body.Text, "Open in the staff inbox: "+link) ||
+			!strings.Contains(staff.Body.HTML, `href="`+link+`"`) {
+			t.Errorf("staff mail lacks the inbox link %s:\n%s", link, staff.Body.Text)
+		}
 		if c := l.Consultation; c != nil && strings.Contains(staff.Body.Text+staff.Body.HTML, "Sertraline") {
 			t.Error("health answer in a contact-level staff email")
 		}
@@ -164,6 +172,9 @@ func TestBinaryUnderRIE(t *testing.T) {
 	mails := awstest.SESStore(t, ses.Endpoint)
 	if len(mails) != 2 || mails[0].Subject != "New consultation request "+lead.ShortID(leadOf(t, ev.Records[0]).ID) {
 		t.Fatalf("%d mails: %+v", len(mails), mails)
+	}
+	if link := localInbox + "#/leads/" + leadOf(t, ev.Records[0]).ID; !strings.Contains(mails[0].Body.Text, link) {
+		t.Errorf("the deployed binary's staff email lacks the inbox link %s:\n%s", link, mails[0].Body.Text)
 	}
 
 	// A broken configuration fails at start, naming the variable.

@@ -39,6 +39,7 @@ func New(cfg Config) (*Handler, error) {
 		Detail:     cfg.Detail,
 		TimeZone:   cfg.TimeZone,
 		LeadsTable: cfg.Table,
+		InboxURL:   cfg.InboxURL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("email settings (SENDER_EMAIL, CLINIC_*): %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -38,8 +39,13 @@ type Config struct {
 	Detail Detail
 	// TimeZone is the clinic's; nil shows times in UTC only.
 	TimeZone *time.Location
-	// LeadsTable names where staff find the whole lead by its id.
+	// LeadsTable names where staff find the whole lead by its id, when
+	// there is no InboxURL.
 	LeadsTable string
+	// InboxURL is the staff inbox page (the API's URL + "staff"); when
+	// set, every staff email links to InboxURL#/leads/<id>, the lead's id
+	// and nothing else. See CheckInboxURL.
+	InboxURL string
 }
 
 // Builder builds staff notifications and submitter confirmations. It is
@@ -50,6 +56,7 @@ type Builder struct {
 	detail Detail
 	loc    *time.Location
 	table  string
+	inbox  string
 }
 
 // NewBuilder checks c and returns a Builder. The clinic's name becomes the
@@ -67,11 +74,41 @@ func NewBuilder(c Config) (*Builder, error) {
 			return nil, fmt.Errorf("%s must be a single line of plain text", name)
 		}
 	}
+	if c.InboxURL != "" {
+		if err := CheckInboxURL(c.InboxURL); err != nil {
+			return nil, fmt.Errorf("inbox URL: %w", err)
+		}
+	}
 	from, err := FormatFrom(c.Clinic.Name, c.Sender)
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{from: from, clinic: c.Clinic, detail: c.Detail, loc: c.TimeZone, table: c.LeadsTable}, nil
+	return &Builder{from: from, clinic: c.Clinic, detail: c.Detail, loc: c.TimeZone, table: c.LeadsTable, inbox: c.InboxURL}, nil
+}
+
+// CheckInboxURL reports whether raw can be the base of the staff inbox
+// links: an absolute https URL, or http on 127.0.0.1 or localhost (a local
+// run), of printable ASCII, with no user info, query or fragment (the link
+// adds the fragment). Staff click it, so it must not send them, or the
+// lead's id, anywhere but the clinic's own inbox over TLS.
+func CheckInboxURL(raw string) error {
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= 0x20 || c >= 0x7f {
+			return errors.New("want an absolute https URL without spaces or control characters")
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return errors.New("want an absolute https URL such as https://abc123.execute-api.us-east-1.amazonaws.com/prod/staff")
+	}
+	local := u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost"
+	if u.Scheme != "https" && !(u.Scheme == "http" && local) {
+		return errors.New("want https (http only on 127.0.0.1 or localhost)")
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#") {
+		return errors.New("want no user, query or fragment: the link adds #/leads/<id>")
+	}
+	return nil
 }
 
 // Subject lines. They are fixed text, the form kind and the short lead id:
@@ -136,7 +173,7 @@ func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
 	if !lead.IsEmail(to) {
 		return Message{}, fmt.Errorf("confirmation for lead %s: %w: the submitter's address is not valid", l.ID, ErrInvalidMessage)
 	}
-	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l)}
+	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l), CrisisReminder: lead.Crisis.Reminder}
 	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name)}
 	var err error
 	if m.Text, m.HTML, err = render("confirmation", v); err != nil {

@@ -31,7 +31,13 @@ var testStaff = []string{"frontdesk@clinic.example", "intake@clinic.example"}
 
 func newTestBuilder(t testing.TB, d Detail) *Builder {
 	t.Helper()
-	b, err := NewBuilder(Config{Sender: testSender, Clinic: testClinic, Detail: d, LeadsTable: "LeadsTable", TimeZone: mustLoad(t, "America/New_York")})
+	return newInboxBuilder(t, d, "")
+}
+
+// newInboxBuilder is newTestBuilder with the staff inbox's URL set.
+func newInboxBuilder(t testing.TB, d Detail, inbox string) *Builder {
+	t.Helper()
+	b, err := NewBuilder(Config{Sender: testSender, Clinic: testClinic, Detail: d, LeadsTable: "LeadsTable", TimeZone: mustLoad(t, "America/New_York"), InboxURL: inbox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,57 +166,60 @@ func TestStaffDetailLevels(t *testing.T) {
 	forms := map[string]func() (lead.Lead, map[string]string){"consultation": markedConsultation, "contact": markedContact}
 	for name, mk := range forms {
 		for _, d := range []Detail{DetailMinimal, DetailContact, DetailFull} {
-			t.Run(name+"/"+string(d), func(t *testing.T) {
-				l, markers := mk()
-				m, err := newTestBuilder(t, d).BuildStaff(l, testStaff)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Markers are plain text; html/template writes '+' as "&#43;".
-				for part, body := range map[string]string{"text": m.Text, "html": html.UnescapeString(m.HTML)} {
-					var got, want []string
-					for mk, class := range markers {
-						if strings.Contains(body, mk) {
-							got = append(got, mk)
+			// With the inbox link as without it: a link adds the id, nothing else.
+			for pointer, inbox := range map[string]string{"table": "", "inbox": testInbox} {
+				t.Run(name+"/"+string(d)+"/"+pointer, func(t *testing.T) {
+					l, markers := mk()
+					m, err := newInboxBuilder(t, d, inbox).BuildStaff(l, testStaff)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Markers are plain text; html/template writes '+' as "&#43;".
+					for part, body := range map[string]string{"text": m.Text, "html": html.UnescapeString(m.HTML)} {
+						var got, want []string
+						for mk, class := range markers {
+							if strings.Contains(body, mk) {
+								got = append(got, mk)
+							}
+							if allowed(class, d) {
+								want = append(want, mk)
+							}
 						}
-						if allowed(class, d) {
-							want = append(want, mk)
+						sort.Strings(got)
+						sort.Strings(want)
+						if !reflect.DeepEqual(got, want) {
+							t.Errorf("%s part: markers\n got %q\nwant %q", part, got, want)
 						}
-					}
-					sort.Strings(got)
-					sort.Strings(want)
-					if !reflect.DeepEqual(got, want) {
-						t.Errorf("%s part: markers\n got %q\nwant %q", part, got, want)
-					}
-					if !strings.Contains(body, testID) {
-						t.Errorf("%s part lacks the lead id", part)
-					}
-					if !strings.Contains(body, "Wed 4 Mar 2026 15:04 UTC") || !strings.Contains(body, "Wed 4 Mar 2026 10:04 EST") {
-						t.Errorf("%s part lacks the received time in UTC and the clinic's zone:\n%s", part, body)
-					}
-				}
-				for mk := range markers {
-					for _, h := range append([]string{m.Subject, m.From}, m.To...) {
-						if strings.Contains(strings.ToLower(h), strings.ToLower(mk)) {
-							t.Errorf("header %q carries marker %q", h, mk)
+						if !strings.Contains(body, testID) {
+							t.Errorf("%s part lacks the lead id", part)
+						}
+						if !strings.Contains(body, "Wed 4 Mar 2026 15:04 UTC") || !strings.Contains(body, "Wed 4 Mar 2026 10:04 EST") {
+							t.Errorf("%s part lacks the received time in UTC and the clinic's zone:\n%s", part, body)
 						}
 					}
-				}
-				wantSubject := map[string]string{"consultation": "New consultation request " + testShort, "contact": "New contact message " + testShort}[name]
-				if m.Subject != wantSubject {
-					t.Errorf("subject %q, want %q", m.Subject, wantSubject)
-				}
-				wantReplyTo := []string{l.Email()}
-				if d == DetailMinimal {
-					wantReplyTo = nil // nothing personal at minimal, not even in a header
-				}
-				if !reflect.DeepEqual(m.ReplyTo, wantReplyTo) {
-					t.Errorf("reply-to %q, want %q", m.ReplyTo, wantReplyTo)
-				}
-				if !reflect.DeepEqual(m.To, testStaff) || m.From != `"Harbor Ketamine Clinic" <notify@clinic.example>` {
-					t.Errorf("to %q from %q", m.To, m.From)
-				}
-			})
+					for mk := range markers {
+						for _, h := range append([]string{m.Subject, m.From}, m.To...) {
+							if strings.Contains(strings.ToLower(h), strings.ToLower(mk)) {
+								t.Errorf("header %q carries marker %q", h, mk)
+							}
+						}
+					}
+					wantSubject := map[string]string{"consultation": "New consultation request " + testShort, "contact": "New contact message " + testShort}[name]
+					if m.Subject != wantSubject {
+						t.Errorf("subject %q, want %q", m.Subject, wantSubject)
+					}
+					wantReplyTo := []string{l.Email()}
+					if d == DetailMinimal {
+						wantReplyTo = nil // nothing personal at minimal, not even in a header
+					}
+					if !reflect.DeepEqual(m.ReplyTo, wantReplyTo) {
+						t.Errorf("reply-to %q, want %q", m.ReplyTo, wantReplyTo)
+					}
+					if !reflect.DeepEqual(m.To, testStaff) || m.From != `"Harbor Ketamine Clinic" <notify@clinic.example>` {
+						t.Errorf("to %q from %q", m.To, m.From)
+					}
+				})
+			}
 		}
 	}
 }

@@ -28,6 +28,7 @@ type staffView struct {
 	Received    string
 	ReceivedUTC string
 	InCrisis    bool
+	InboxLink   string // the lead in the staff inbox; empty without an InboxURL
 	LeadsTable  string
 	Minimal     bool
 	Sections    []section
@@ -35,8 +36,9 @@ type staffView struct {
 }
 
 type confirmationView struct {
-	Clinic   Clinic
-	CallBack bool
+	Clinic         Clinic
+	CallBack       bool
+	CrisisReminder string // lead.Crisis.Reminder
 }
 
 const notGiven = "not given"
@@ -49,6 +51,10 @@ func (b *Builder) staffView(l lead.Lead) staffView {
 		LeadsTable:  b.table,
 		Minimal:     b.detail == DetailMinimal,
 		ClinicName:  b.clinic.Name,
+	}
+	if b.inbox != "" {
+		// Only the id: a URL ends up in browser history and server logs.
+		v.InboxLink = b.inbox + "#/leads/" + l.ID
 	}
 	if b.loc != nil && b.loc != time.UTC {
 		v.Received = formatTime(l.CreatedAt, b.loc)
@@ -67,8 +73,8 @@ func (b *Builder) staffView(l lead.Lead) staffView {
 			{"Name", strings.TrimSpace(c.FirstName + " " + c.LastName)},
 			{"Phone", c.Phone},
 			{"Email", c.Email},
-			{"Preferred contact", label(contactMethods, c.PreferredContact)},
-			{"Preferred times", labels(times, c.PreferredTimes)},
+			{"Preferred contact", lead.ContactMethods.Label(c.PreferredContact)},
+			{"Preferred times", labels(lead.PreferredTimes, c.PreferredTimes)},
 			{"Texts OK", yesNo(c.SMSConsent)},
 			{"State", c.State},
 		}})
@@ -76,12 +82,12 @@ func (b *Builder) staffView(l lead.Lead) staffView {
 			v.Sections = append(v.Sections, section{Title: "Their answers", Rows: []row{
 				{"In crisis now", yesNo(c.InCrisis)},
 				{"Date of birth", c.DateOfBirth},
-				{"Concerns", labels(concerns, c.Concerns)},
-				{"Previous treatments", labels(treatments, c.PreviousTreatments)},
+				{"Concerns", labels(lead.Concerns, c.Concerns)},
+				{"Previous treatments", labels(lead.Treatments, c.PreviousTreatments)},
 				{"Current medications", c.CurrentMedications},
 				{"Medical history", c.MedicalHistory},
 				{"Referring provider", c.ReferringProvider},
-				{"Heard about us", label(hearAbout, c.HearAbout)},
+				{"Heard about us", lead.HearAbout.Label(c.HearAbout)},
 				{"Message", c.Message},
 			}})
 		}
@@ -91,7 +97,7 @@ func (b *Builder) staffView(l lead.Lead) staffView {
 			{"Name", c.Name},
 			{"Phone", c.Phone},
 			{"Email", c.Email},
-			{"Preferred contact", label(contactMethods, c.PreferredContact)},
+			{"Preferred contact", lead.ContactMethods.Label(c.PreferredContact)},
 			{"Texts OK", yesNo(c.SMSConsent)},
 		}})
 		if b.detail == DetailFull {
@@ -136,39 +142,9 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// Labels for the forms' fixed choices. A value without a label (which
-// validation never lets through) is shown as stored.
-var (
-	contactMethods = map[string]string{"email": "Email", "phone": "Phone call", "text": "Text message"}
-	times          = map[string]string{"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening"}
-	concerns       = map[string]string{
-		"depression": "Depression", "treatment_resistant_depression": "Treatment-resistant depression",
-		"anxiety": "Anxiety", "ptsd": "PTSD", "ocd": "OCD", "bipolar_depression": "Bipolar depression",
-		"chronic_pain": "Chronic pain", "other": "Other",
-	}
-	treatments = map[string]string{
-		"ssri": "SSRI", "snri": "SNRI", "bupropion": "Bupropion", "tricyclic": "Tricyclic",
-		"maoi": "MAOI", "antipsychotic_augmentation": "Antipsychotic augmentation",
-		"psychotherapy": "Psychotherapy", "tms": "TMS", "ect": "ECT", "esketamine": "Esketamine",
-		"ketamine": "Ketamine", "other": "Other", "none": "None",
-	}
-	hearAbout = map[string]string{
-		"search": "Search engine", "social": "Social media", "referral_provider": "Referred by a provider",
-		"friend_family": "Friend or family", "advertisement": "Advertisement", "other": "Other",
-	}
-)
-
-func label(m map[string]string, v string) string {
-	if l, ok := m[v]; ok {
-		return l
-	}
-	return v
-}
-
-func labels(m map[string]string, vs []string) string {
-	out := make([]string, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, label(m, v))
-	}
-	return strings.Join(out, ", ")
+// labels shows a list answer by its choices' labels, in the order given.
+// A value without a label (which validation never lets through) is shown
+// as stored.
+func labels(cl lead.ChoiceList, vs []string) string {
+	return strings.Join(cl.Labels(vs), ", ")
 }
