@@ -294,12 +294,18 @@ func (s *Stream) handler(proxy http.Handler) http.Handler {
 		}
 		if p, rewritten := s.preparePut(body); p != nil {
 			body = rewritten
-			r = r.WithContext(context.WithValue(r.Context(), putKey{}, p))
+			// A client that gives up (its call timeout) must not cancel the
+			// put on its way to dynalite: the write may commit anyway, and
+			// DynamoDB Streams records every committed write, so the proxy
+			// must read the answer and record it even if nobody waits.
+			r = r.WithContext(context.WithValue(context.WithoutCancel(r.Context()), putKey{}, p))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-		proxy.ServeHTTP(w, r)
+		// Hide http.CloseNotifier too: ReverseProxy would otherwise cancel
+		// the put when the client hangs up.
+		proxy.ServeHTTP(struct{ http.ResponseWriter }{w}, r)
 	})
 }
 
