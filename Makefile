@@ -14,7 +14,7 @@ VULNDB_VERSION     := v0.0.0-20261105234957-e22db6528018
 
 BIN   := $(CURDIR)/bin
 BUILD := $(CURDIR)/build
-FUNCTIONS := contact consultation notify
+FUNCTIONS := contact consultation notify staff
 
 # How sam build builds each function (BuildMethod: makefile): a static,
 # stripped linux binary named bootstrap for provided.al2023 on arm64.
@@ -22,7 +22,7 @@ LAMBDA_GOARCH ?= arm64
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
 .PHONY: dev test e2e bench build fuzz vulncheck tools node-deps clean \
-	build-ContactFunction build-ConsultationFunction build-NotifyFunction
+	build-ContactFunction build-ConsultationFunction build-NotifyFunction build-StaffFunction
 
 ## dev: run the whole pipeline locally (API on :3000, DynamoDB on :8000, SES inbox on :8005)
 dev: node-deps
@@ -55,7 +55,7 @@ fuzz:
 			echo "fuzz $$pkg $$target"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
 
-## build: the three bootstrap binaries as sam build makes them, under build/<function>/
+## build: the function bootstrap binaries as sam build makes them, under build/<function>/
 build:
 	@for f in $(FUNCTIONS); do $(LAMBDA_BUILD) -o $(BUILD)/$$f/bootstrap ./functions/$$f || exit 1; done
 
@@ -65,6 +65,8 @@ build-ConsultationFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/consultation
 build-NotifyFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+build-StaffFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/staff
 
 node-deps: infra/node_modules/.package-lock.json
 infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json

@@ -70,6 +70,9 @@ func TestFunctions(t *testing.T) {
 		{"ContactFunction", "ContactFunctionRole", "ContactFunctionLogGroup", "IntakeReservedConcurrency", 29},
 		{"ConsultationFunction", "ConsultationFunctionRole", "ConsultationFunctionLogGroup", "IntakeReservedConcurrency", 29},
 		{"NotifyFunction", "NotifyFunctionRole", "NotifyFunctionLogGroup", "NotifyReservedConcurrency", 900},
+		// Not reserved: its data routes sit behind the authorizer, and the
+		// stage's throttling bounds the public page routes.
+		{"StaffFunction", "StaffFunctionRole", "StaffFunctionLogGroup", "", 29},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -86,7 +89,7 @@ func TestFunctions(t *testing.T) {
 				{p("LoggingConfig", "LogFormat"), `"JSON"`},
 				{p("LoggingConfig", "LogGroup"), fmt.Sprintf(`{"Ref":%q}`, tt.logGroup)},
 				{p("Role"), fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, tt.role)},
-				{p("ReservedConcurrentExecutions"), fmt.Sprintf(`{"Ref":%q}`, tt.concurrency)},
+				{p("ReservedConcurrentExecutions"), refOrNull(tt.concurrency)},
 				// With Role set SAM ignores Policies; keep them out so
 				// nobody believes they apply.
 				{p("Policies"), `null`},
@@ -120,6 +123,14 @@ func TestFunctions(t *testing.T) {
 	})
 }
 
+// refOrNull is the JSON of a !Ref to name, or null for "".
+func refOrNull(name string) string {
+	if name == "" {
+		return `null`
+	}
+	return fmt.Sprintf(`{"Ref":%q}`, name)
+}
+
 func TestHttpEvents(t *testing.T) {
 	tmpl := mustLoad(t)
 	tests := []struct{ id, event, path string }{
@@ -142,6 +153,9 @@ func TestHttpEvents(t *testing.T) {
 				{p("Properties", "Path"), fmt.Sprintf("%q", tt.path)},
 				// The handlers decode events.APIGatewayV2HTTPRequest.
 				{p("Properties", "PayloadFormatVersion"), `"2.0"`},
+				// The API's default is the staff authorizer: the website's
+				// posts must opt out, or every submission gets 401.
+				{p("Properties", "Auth"), `{"Authorizer":"NONE"}`},
 			})
 		})
 	}
@@ -173,9 +187,22 @@ func TestEnvironment(t *testing.T) {
 		"CLINIC_TIMEZONE":           ref("ClinicTimeZone"),
 		"CALLBACK_PROMISE":          ref("CallbackPromise"),
 		"SES_CONFIGURATION_SET":     ref("SesConfigurationSet"),
+		// The staff email's link: the API's URL and stage, then /staff.
+		"INBOX_URL": `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}/staff"}`,
+	}
+	staff := map[string]string{
+		"LEADS_TABLE":         ref("LeadsTable"),
+		"LOG_LEVEL":           ref("LogLevel"),
+		"USER_POOL_ID":        ref("StaffUserPool"),
+		"USER_POOL_CLIENT_ID": ref("StaffUserPoolClient"),
+		// Resolved by CloudFormation at deploy time from the generated
+		// secret: never a literal, never a parameter.
+		"CURSOR_SECRET":   `{"Fn::Sub":"{{resolve:secretsmanager:${CursorSecret}:SecretString}}"}`,
+		"CLINIC_TIMEZONE": ref("ClinicTimeZone"),
+		"RETENTION_DAYS":  ref("RetentionDays"),
 	}
 	for id, want := range map[string]map[string]string{
-		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify,
+		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify, "StaffFunction": staff,
 	} {
 		t.Run(id, func(t *testing.T) {
 			props, err := tmpl.functionProperties(id)
@@ -228,19 +255,24 @@ func TestNotifyStreamEventProperties(t *testing.T) {
 }
 
 // statements collects, per action, the resources a role's inline policies
-// allow it on, as JSON.
+// allow it on, as JSON, each followed by " if <condition JSON>" when the
+// statement has a condition.
 func statements(t *testing.T, role Resource) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, pol := range role.Properties["Policies"].([]any) {
 		for _, s := range at(pol, "PolicyDocument", "Statement").([]any) {
 			st := s.(map[string]any)
-			if st["Effect"] != "Allow" || st["Condition"] != nil {
-				t.Errorf("statement %s: want a plain Allow", js(st))
+			if st["Effect"] != "Allow" {
+				t.Errorf("statement %s: want an Allow", js(st))
+			}
+			cond := ""
+			if st["Condition"] != nil {
+				cond = " if " + js(st["Condition"])
 			}
 			for _, a := range asList(st["Action"]) {
 				for _, r := range asList(st["Resource"]) {
-					out[a.(string)] = append(out[a.(string)], js(r))
+					out[a.(string)] = append(out[a.(string)], js(r)+cond)
 				}
 			}
 		}
@@ -249,6 +281,16 @@ func statements(t *testing.T, role Resource) map[string][]string {
 		sort.Strings(rs)
 	}
 	return out
+}
+
+// onlyKeys is the statements suffix of a grant limited to items whose
+// partition key matches one of patterns. ForAllValues is true for an empty
+// set, so the Null test is what makes a request without a key fail.
+func onlyKeys(patterns ...string) string {
+	return " if " + js(map[string]any{
+		"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": patterns},
+		"Null":                    map[string]any{"dynamodb:LeadingKeys": "false"},
+	})
 }
 
 func asList(v any) []any {
@@ -264,12 +306,14 @@ func asList(v any) []any {
 func TestRolesAreLeastPrivilege(t *testing.T) {
 	tmpl := mustLoad(t)
 	logs := func(group string) string { return fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, group) }
+	// The form functions write leads and claims and read claims only: a
+	// leaked form-function credential cannot read a single lead.
 	intake := func(group string) map[string][]string {
 		return map[string][]string{
 			"logs:CreateLogStream": {logs(group)},
 			"logs:PutLogEvents":    {logs(group)},
-			"dynamodb:PutItem":     {tableArn},
-			"dynamodb:GetItem":     {tableArn},
+			"dynamodb:PutItem":     {tableArn + onlyKeys("LEAD#*", "CLAIM#*")},
+			"dynamodb:GetItem":     {tableArn + onlyKeys("CLAIM#*")},
 			"kms:Decrypt":          {keyArn},
 			"kms:GenerateDataKey":  {keyArn},
 		}
@@ -298,6 +342,21 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 			"kms:Decrypt":               {keyArn},
 			"kms:GenerateDataKey":       {keyArn},
 			"ses:SendEmail":             sesResources,
+		}},
+		// The inbox: leads by key, audit entries written, the two indexes
+		// queried; no Scan, no table Query, no claims, no delete.
+		{"StaffFunctionRole", map[string][]string{
+			"logs:CreateLogStream": {logs("StaffFunctionLogGroup")},
+			"logs:PutLogEvents":    {logs("StaffFunctionLogGroup")},
+			"dynamodb:GetItem":     {tableArn + onlyKeys("LEAD#*")},
+			"dynamodb:UpdateItem":  {tableArn + onlyKeys("LEAD#*")},
+			"dynamodb:PutItem":     {tableArn + onlyKeys("AUDIT#*")},
+			"dynamodb:Query": {
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/AuditByLead"}`,
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/ByStatusQueue"}`,
+			},
+			"kms:Decrypt":         {keyArn},
+			"kms:GenerateDataKey": {keyArn},
 		}},
 	}
 	for _, tt := range tests {
@@ -415,10 +474,6 @@ func TestNoBroadManagedOrSAMPolicies(t *testing.T) {
 func TestLeadsTable(t *testing.T) {
 	tmpl := mustLoad(t)
 	r := mustResource(t, tmpl, "LeadsTable", "AWS::DynamoDB::Table")
-	// Deleting the stack must never delete the leads.
-	if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
-		t.Errorf("DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", r.DeletionPolicy, r.UpdateReplacePolicy)
-	}
 	runChecks(t, r.Properties, []check{
 		{p("BillingMode"), `"PAY_PER_REQUEST"`},
 		{p("ProvisionedThroughput"), `null`},
@@ -436,14 +491,32 @@ func TestLeadsTable(t *testing.T) {
 	})
 }
 
+// TestRetainedResources: deleting or replacing the stack never deletes
+// these, and nothing else is kept behind.
+func TestRetainedResources(t *testing.T) {
+	tmpl := mustLoad(t)
+	want := map[string]string{
+		"LeadsTable":    "AWS::DynamoDB::Table",   // the leads and the audit trail
+		"LeadsKey":      "AWS::KMS::Key",          // the retained table is unreadable without it
+		"StaffUserPool": "AWS::Cognito::UserPool", // the audit trail names staff by its subjects
+	}
+	got := map[string]string{}
+	for id, r := range tmpl.Resources {
+		if r.DeletionPolicy == "Retain" || r.UpdateReplacePolicy == "Retain" {
+			got[id] = r.Type
+			if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+				t.Errorf("%s: DeletionPolicy, UpdateReplacePolicy = %q, %q; want both Retain", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+			}
+		}
+	}
+	if js(got) != js(want) {
+		t.Errorf("retained resources:\n got %s\nwant %s", js(got), js(want))
+	}
+}
+
 func TestEncryption(t *testing.T) {
 	tmpl := mustLoad(t)
 	key := mustResource(t, tmpl, "LeadsKey", "AWS::KMS::Key")
-	t.Run("key outlives the retained table", func(t *testing.T) {
-		if key.DeletionPolicy != "Retain" || key.UpdateReplacePolicy != "Retain" {
-			t.Errorf("LeadsKey DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", key.DeletionPolicy, key.UpdateReplacePolicy)
-		}
-	})
 	runChecks(t, key.Properties, []check{
 		{p("EnableKeyRotation"), `true`},
 		{p("KeyPolicy", "Statement", 0, "Principal"), `{"AWS":{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}`},
@@ -614,7 +687,9 @@ func TestParameters(t *testing.T) {
 		{"StaffEmails", "String", required, nil},
 		{"ContactStaffEmails", "String", `""`, nil},
 		{"ConsultationStaffEmails", "String", `""`, nil},
-		{"NotifyDetail", "String", `"contact"`, []check{{p("AllowedValues"), `["minimal","contact","full"]`}}},
+		// With the inbox, the email is a pointer: no contact or health
+		// detail unless the clinic chooses it.
+		{"NotifyDetail", "String", `"minimal"`, []check{{p("AllowedValues"), `["minimal","contact","full"]`}}},
 		{"SendConfirmation", "String", `"false"`, []check{{p("AllowedValues"), `["true","false"]`}}},
 		{"ClinicName", "String", required, nil},
 		{"ClinicPhone", "String", `""`, nil},
@@ -712,6 +787,9 @@ func TestOutputs(t *testing.T) {
 		"ApiUrl":             `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"}`,
 		"LeadsTableName":     `{"Ref":"LeadsTable"}`,
 		"DeadLetterQueueUrl": `{"Ref":"NotifyDeadLetterQueue"}`,
+		"InboxUrl":           `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}/staff"}`,
+		"UserPoolId":         `{"Ref":"StaffUserPool"}`,
+		"UserPoolClientId":   `{"Ref":"StaffUserPoolClient"}`,
 	}
 	for name, value := range want {
 		t.Run(name, func(t *testing.T) {
@@ -772,6 +850,20 @@ func TestReferencesResolve(t *testing.T) {
 	}
 }
 
+// readRootFile returns the file name at the module root.
+func readRootFile(t *testing.T, name string) string {
+	t.Helper()
+	root, err := ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 var overrideKey = regexp.MustCompile(`(?m)^\s*"(\w+)=`)
 
 // TestSamconfigExample keeps the example deploy configuration in step with
@@ -779,16 +871,9 @@ var overrideKey = regexp.MustCompile(`(?m)^\s*"(\w+)=`)
 // that has no default.
 func TestSamconfigExample(t *testing.T) {
 	tmpl := mustLoad(t)
-	root, err := ModuleRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "samconfig.example.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readRootFile(t, "samconfig.example.toml")
 	set := map[string]bool{}
-	for _, m := range overrideKey.FindAllStringSubmatch(string(data), -1) {
+	for _, m := range overrideKey.FindAllStringSubmatch(data, -1) {
 		set[m[1]] = true
 		if _, ok := tmpl.Parameters[m[1]]; !ok {
 			t.Errorf("samconfig.example.toml sets %s, which is not a parameter", m[1])
