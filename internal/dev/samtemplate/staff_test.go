@@ -294,3 +294,50 @@ func TestMakefileBuildsEveryFunction(t *testing.T) {
 		t.Errorf("template has %d functions, Makefile %d build-* targets and %d FUNCTIONS", n, len(targets), len(listed))
 	}
 }
+
+// recipe returns the commands of target in the Makefile text mk.
+func recipe(t *testing.T, mk, target string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(mk, "\n"+target+":")
+	if !ok {
+		t.Fatalf("Makefile has no target %s", target)
+	}
+	var lines []string
+	for _, line := range strings.Split(after, "\n")[1:] {
+		if !strings.HasPrefix(line, "\t") {
+			break
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestMakefileLintAndDeploy: make test lints the template when cfn-lint is
+// there and says so when it is not; make deploy runs the SAM CLI with the
+// clinic's samconfig.toml, which git ignores.
+func TestMakefileLintAndDeploy(t *testing.T) {
+	mk := readRootFile(t, "Makefile")
+	if test := recipe(t, mk, "test"); !strings.Contains(test, "$(MAKE) --no-print-directory lint") {
+		t.Errorf("make test does not run make lint:\n%s", test)
+	}
+	lint := recipe(t, mk, "lint")
+	for _, want := range []string{"command -v cfn-lint", "cfn-lint -- template.yaml", "notice: cfn-lint is not installed", "cfn_lint_serverless"} {
+		if !strings.Contains(lint, want) {
+			t.Errorf("make lint lacks %q:\n%s", want, lint)
+		}
+	}
+	deploy := recipe(t, mk, "deploy")
+	if !strings.Contains(deploy, "test -f samconfig.toml") {
+		t.Errorf("make deploy does not check for samconfig.toml:\n%s", deploy)
+	}
+	// Exactly these commands: no --use-container (Docker is not needed) and
+	// no --guided (the answers are in samconfig.toml).
+	for _, want := range []string{"\tsam validate --lint\n", "\tsam build\n", "\tsam deploy\n"} {
+		if !strings.Contains(deploy+"\n", want) {
+			t.Errorf("make deploy lacks the line %q:\n%s", strings.TrimSpace(want), deploy)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^/?samconfig\.toml$`).MatchString(readRootFile(t, ".gitignore")) {
+		t.Error(".gitignore does not ignore samconfig.toml, which holds the clinic's values")
+	}
+}
