@@ -14,15 +14,15 @@ VULNDB_VERSION     := v0.0.0-20261105234957-e22db6528018
 
 BIN   := $(CURDIR)/bin
 BUILD := $(CURDIR)/build
-FUNCTIONS := contact consultation notify
+FUNCTIONS := contact consultation notify staff
 
 # How sam build builds each function (BuildMethod: makefile): a static,
 # stripped linux binary named bootstrap for provided.al2023 on arm64.
 LAMBDA_GOARCH ?= arm64
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
-.PHONY: dev test e2e bench build fuzz vulncheck tools node-deps clean \
-	build-ContactFunction build-ConsultationFunction build-NotifyFunction
+.PHONY: dev test e2e bench build fuzz vulncheck lint deploy tools node-deps clean \
+	build-ContactFunction build-ConsultationFunction build-NotifyFunction build-StaffFunction
 
 ## dev: run the whole pipeline locally (API on :3000, DynamoDB on :8000, SES inbox on :8005)
 dev: node-deps
@@ -30,11 +30,34 @@ dev: node-deps
 	@# exec: Ctrl-C reaches the stack itself, which stops everything it started.
 	@exec $(BIN)/devstack
 
-## test: unit, emulator-backed and runtime-emulator tests, plus govulncheck
+## test: unit, emulator-backed and runtime-emulator tests, plus cfn-lint (when installed) and govulncheck
 test: node-deps $(BIN)/aws-lambda-rie
 	$(GO) vet ./...
 	LEADPIPE_REQUIRE_EMULATORS=1 LEADPIPE_RIE=$(BIN)/aws-lambda-rie $(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory vulncheck
+
+## lint: cfn-lint on template.yaml, with the cfn-lint-serverless rules when present
+# cfn-lint is a Python tool; the registries this project installs from
+# cannot provide it, so a machine without it gets a notice, not a failure.
+lint:
+	@if ! command -v cfn-lint >/dev/null 2>&1; then \
+		echo "notice: cfn-lint is not installed, so template.yaml was not linted (pip install cfn-lint)"; \
+	elif python3 -c 'import cfn_lint_serverless' >/dev/null 2>&1; then \
+		echo "cfn-lint $$(cfn-lint --version | cut -d' ' -f2) with cfn-lint-serverless: template.yaml"; \
+		cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml; \
+	else \
+		echo "cfn-lint $$(cfn-lint --version | cut -d' ' -f2): template.yaml (cfn-lint-serverless not installed)"; \
+		cfn-lint -- template.yaml; \
+	fi
+
+## deploy: sam validate, build and deploy with samconfig.toml (copied from samconfig.example.toml, see README)
+deploy:
+	@command -v sam >/dev/null 2>&1 || { echo "deploy: the AWS SAM CLI is not installed (README, Deploy, Prerequisites)" >&2; exit 1; }
+	@test -f samconfig.toml || { echo "deploy: no samconfig.toml: cp samconfig.example.toml samconfig.toml and replace every placeholder with the clinic's values (README, Deploy)" >&2; exit 1; }
+	sam validate --lint
+	sam build
+	sam deploy
 
 ## e2e: the browser test in headless Chromium (installs Chromium when missing)
 e2e: node-deps
@@ -55,7 +78,7 @@ fuzz:
 			echo "fuzz $$pkg $$target"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
 
-## build: the three bootstrap binaries as sam build makes them, under build/<function>/
+## build: the function bootstrap binaries as sam build makes them, under build/<function>/
 build:
 	@for f in $(FUNCTIONS); do $(LAMBDA_BUILD) -o $(BUILD)/$$f/bootstrap ./functions/$$f || exit 1; done
 
@@ -65,6 +88,8 @@ build-ConsultationFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/consultation
 build-NotifyFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+build-StaffFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/staff
 
 node-deps: infra/node_modules/.package-lock.json
 infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json

@@ -11,6 +11,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-sdk-go-v2/service/sesv2 v1.79.9
 	github.com/aws/smithy-go v1.28.9
+	github.com/dlclark/regexp2 v1.12.0
 	github.com/go-playground/validator/v10 v10.26.0
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1

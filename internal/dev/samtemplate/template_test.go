@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/dlclark/regexp2"
 )
 
 // These tests pin the deployment properties of template.yaml that the
@@ -67,9 +69,12 @@ func TestFunctions(t *testing.T) {
 		maxTimeout                      int
 	}{
 		// API Gateway gives up after 30 s; a form function must answer first.
-		{"ContactFunction", "ContactFunctionRole", "ContactFunctionLogGroup", "IntakeReservedConcurrency", 29},
-		{"ConsultationFunction", "ConsultationFunctionRole", "ConsultationFunctionLogGroup", "IntakeReservedConcurrency", 29},
-		{"NotifyFunction", "NotifyFunctionRole", "NotifyFunctionLogGroup", "NotifyReservedConcurrency", 900},
+		{"ContactFunction", "ContactFunctionRole", "ContactFunctionLogGroup", "Intake", 29},
+		{"ConsultationFunction", "ConsultationFunctionRole", "ConsultationFunctionLogGroup", "Intake", 29},
+		{"NotifyFunction", "NotifyFunctionRole", "NotifyFunctionLogGroup", "Notify", 900},
+		// Not reserved: its data routes sit behind the authorizer, and the
+		// stage's throttling bounds the public page routes.
+		{"StaffFunction", "StaffFunctionRole", "StaffFunctionLogGroup", "", 29},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -86,7 +91,7 @@ func TestFunctions(t *testing.T) {
 				{p("LoggingConfig", "LogFormat"), `"JSON"`},
 				{p("LoggingConfig", "LogGroup"), fmt.Sprintf(`{"Ref":%q}`, tt.logGroup)},
 				{p("Role"), fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, tt.role)},
-				{p("ReservedConcurrentExecutions"), fmt.Sprintf(`{"Ref":%q}`, tt.concurrency)},
+				{p("ReservedConcurrentExecutions"), reservation(tt.concurrency)},
 				// With Role set SAM ignores Policies; keep them out so
 				// nobody believes they apply.
 				{p("Policies"), `null`},
@@ -120,6 +125,37 @@ func TestFunctions(t *testing.T) {
 	})
 }
 
+// reservation is the JSON of a function's ReservedConcurrentExecutions:
+// the <kind>ReservedConcurrency parameter when its condition holds (the
+// parameter is not 0), else none; null for kind "".
+func reservation(kind string) string {
+	if kind == "" {
+		return `null`
+	}
+	return fmt.Sprintf(`{"Fn::If":["Reserve%sConcurrency",{"Ref":"%sReservedConcurrency"},{"Ref":"AWS::NoValue"}]}`, kind, kind)
+}
+
+// TestReservedConcurrencyIsOptional: a new account's concurrency limit can
+// leave nothing to reserve, so reservation is off unless a parameter says.
+func TestReservedConcurrencyIsOptional(t *testing.T) {
+	tmpl := mustLoad(t)
+	for _, kind := range []string{"Intake", "Notify"} {
+		t.Run(kind, func(t *testing.T) {
+			param := tmpl.Parameters[kind+"ReservedConcurrency"]
+			runChecks(t, param, []check{
+				{p("Type"), `"Number"`},
+				{p("Default"), `0`},
+				{p("MinValue"), `0`},
+			})
+			// A Number parameter's Ref is a string, so compare with "0".
+			want := fmt.Sprintf(`{"Fn::Not":[{"Fn::Equals":[{"Ref":"%sReservedConcurrency"},"0"]}]}`, kind)
+			if got := js(at(tmpl.Doc, "Conditions", "Reserve"+kind+"Concurrency")); got != want {
+				t.Errorf("condition Reserve%sConcurrency = %s, want %s", kind, got, want)
+			}
+		})
+	}
+}
+
 func TestHttpEvents(t *testing.T) {
 	tmpl := mustLoad(t)
 	tests := []struct{ id, event, path string }{
@@ -142,6 +178,9 @@ func TestHttpEvents(t *testing.T) {
 				{p("Properties", "Path"), fmt.Sprintf("%q", tt.path)},
 				// The handlers decode events.APIGatewayV2HTTPRequest.
 				{p("Properties", "PayloadFormatVersion"), `"2.0"`},
+				// The API's default is the staff authorizer: the website's
+				// posts must opt out, or every submission gets 401.
+				{p("Properties", "Auth"), `{"Authorizer":"NONE"}`},
 			})
 		})
 	}
@@ -173,9 +212,22 @@ func TestEnvironment(t *testing.T) {
 		"CLINIC_TIMEZONE":           ref("ClinicTimeZone"),
 		"CALLBACK_PROMISE":          ref("CallbackPromise"),
 		"SES_CONFIGURATION_SET":     ref("SesConfigurationSet"),
+		// The staff email's link: the API's URL and stage, then /staff.
+		"INBOX_URL": `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}/staff"}`,
+	}
+	staff := map[string]string{
+		"LEADS_TABLE":         ref("LeadsTable"),
+		"LOG_LEVEL":           ref("LogLevel"),
+		"USER_POOL_ID":        ref("StaffUserPool"),
+		"USER_POOL_CLIENT_ID": ref("StaffUserPoolClient"),
+		// Resolved by CloudFormation at deploy time from the generated
+		// secret: never a literal, never a parameter.
+		"CURSOR_SECRET":   `{"Fn::Sub":"{{resolve:secretsmanager:${CursorSecret}:SecretString}}"}`,
+		"CLINIC_TIMEZONE": ref("ClinicTimeZone"),
+		"RETENTION_DAYS":  ref("RetentionDays"),
 	}
 	for id, want := range map[string]map[string]string{
-		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify,
+		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify, "StaffFunction": staff,
 	} {
 		t.Run(id, func(t *testing.T) {
 			props, err := tmpl.functionProperties(id)
@@ -209,6 +261,12 @@ func TestNotifyStreamEventProperties(t *testing.T) {
 		{p("Type"), `"ScheduleV2"`},
 		{p("Properties", "ScheduleExpression"), `"rate(15 minutes)"`},
 		{p("Properties", "Input"), `"{\"source\":\"aws.scheduler\",\"detail-type\":\"leadpipe sweep\"}"`},
+		// A failed sweep waits for the next run: neither the scheduler nor
+		// Lambda's asynchronous retries run it again at once.
+		{p("Properties", "RetryPolicy"), `{"MaximumEventAgeInSeconds":900,"MaximumRetryAttempts":0}`},
+	})
+	runChecks(t, props, []check{
+		{p("EventInvokeConfig"), `{"MaximumEventAgeInSeconds":900,"MaximumRetryAttempts":0}`},
 	})
 	runChecks(t, at(props, "Events", "NewLead"), []check{
 		{p("Type"), `"DynamoDB"`},
@@ -228,19 +286,24 @@ func TestNotifyStreamEventProperties(t *testing.T) {
 }
 
 // statements collects, per action, the resources a role's inline policies
-// allow it on, as JSON.
+// allow it on, as JSON, each followed by " if <condition JSON>" when the
+// statement has a condition.
 func statements(t *testing.T, role Resource) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, pol := range role.Properties["Policies"].([]any) {
 		for _, s := range at(pol, "PolicyDocument", "Statement").([]any) {
 			st := s.(map[string]any)
-			if st["Effect"] != "Allow" || st["Condition"] != nil {
-				t.Errorf("statement %s: want a plain Allow", js(st))
+			if st["Effect"] != "Allow" {
+				t.Errorf("statement %s: want an Allow", js(st))
+			}
+			cond := ""
+			if st["Condition"] != nil {
+				cond = " if " + js(st["Condition"])
 			}
 			for _, a := range asList(st["Action"]) {
 				for _, r := range asList(st["Resource"]) {
-					out[a.(string)] = append(out[a.(string)], js(r))
+					out[a.(string)] = append(out[a.(string)], js(r)+cond)
 				}
 			}
 		}
@@ -249,6 +312,16 @@ func statements(t *testing.T, role Resource) map[string][]string {
 		sort.Strings(rs)
 	}
 	return out
+}
+
+// onlyKeys is the statements suffix of a grant limited to items whose
+// partition key matches one of patterns. ForAllValues is true for an empty
+// set, so the Null test is what makes a request without a key fail.
+func onlyKeys(patterns ...string) string {
+	return " if " + js(map[string]any{
+		"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": patterns},
+		"Null":                    map[string]any{"dynamodb:LeadingKeys": "false"},
+	})
 }
 
 func asList(v any) []any {
@@ -264,19 +337,23 @@ func asList(v any) []any {
 func TestRolesAreLeastPrivilege(t *testing.T) {
 	tmpl := mustLoad(t)
 	logs := func(group string) string { return fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, group) }
+	// The form functions write leads and claims and read claims only: a
+	// leaked form-function credential cannot read a single lead.
 	intake := func(group string) map[string][]string {
 		return map[string][]string{
 			"logs:CreateLogStream": {logs(group)},
 			"logs:PutLogEvents":    {logs(group)},
-			"dynamodb:PutItem":     {tableArn},
-			"dynamodb:GetItem":     {tableArn},
+			"dynamodb:PutItem":     {tableArn + onlyKeys("LEAD#*", "CLAIM#*")},
+			"dynamodb:GetItem":     {tableArn + onlyKeys("CLAIM#*")},
 			"kms:Decrypt":          {keyArn},
 			"kms:GenerateDataKey":  {keyArn},
 		}
 	}
+	// Only as the clinic's identity, and only from the configured sender.
+	fromSender := ` if {"StringEquals":{"ses:FromAddress":{"Ref":"SenderEmail"}}}`
 	sesResources := []string{
-		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${SesConfigurationSet}"}`,
-		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"}`,
+		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${SesConfigurationSet}"}` + fromSender,
+		`{"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"}` + fromSender,
 	}
 	tests := []struct {
 		role string
@@ -298,6 +375,21 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 			"kms:Decrypt":               {keyArn},
 			"kms:GenerateDataKey":       {keyArn},
 			"ses:SendEmail":             sesResources,
+		}},
+		// The inbox: leads by key, audit entries written, the two indexes
+		// queried; no Scan, no table Query, no claims, no delete.
+		{"StaffFunctionRole", map[string][]string{
+			"logs:CreateLogStream": {logs("StaffFunctionLogGroup")},
+			"logs:PutLogEvents":    {logs("StaffFunctionLogGroup")},
+			"dynamodb:GetItem":     {tableArn + onlyKeys("LEAD#*")},
+			"dynamodb:UpdateItem":  {tableArn + onlyKeys("LEAD#*")},
+			"dynamodb:PutItem":     {tableArn + onlyKeys("AUDIT#*")},
+			"dynamodb:Query": {
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/AuditByLead"}`,
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/ByStatusQueue"}`,
+			},
+			"kms:Decrypt":         {keyArn},
+			"kms:GenerateDataKey": {keyArn},
 		}},
 	}
 	for _, tt := range tests {
@@ -415,10 +507,6 @@ func TestNoBroadManagedOrSAMPolicies(t *testing.T) {
 func TestLeadsTable(t *testing.T) {
 	tmpl := mustLoad(t)
 	r := mustResource(t, tmpl, "LeadsTable", "AWS::DynamoDB::Table")
-	// Deleting the stack must never delete the leads.
-	if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
-		t.Errorf("DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", r.DeletionPolicy, r.UpdateReplacePolicy)
-	}
 	runChecks(t, r.Properties, []check{
 		{p("BillingMode"), `"PAY_PER_REQUEST"`},
 		{p("ProvisionedThroughput"), `null`},
@@ -436,18 +524,42 @@ func TestLeadsTable(t *testing.T) {
 	})
 }
 
+// TestRetainedResources: deleting or replacing the stack never deletes
+// these, and nothing else is kept behind.
+func TestRetainedResources(t *testing.T) {
+	tmpl := mustLoad(t)
+	want := map[string]string{
+		"LeadsTable":    "AWS::DynamoDB::Table",   // the leads and the audit trail
+		"LeadsKey":      "AWS::KMS::Key",          // the retained table is unreadable without it
+		"StaffUserPool": "AWS::Cognito::UserPool", // the audit trail names staff by its subjects
+	}
+	got := map[string]string{}
+	for id, r := range tmpl.Resources {
+		if r.DeletionPolicy == "Retain" || r.UpdateReplacePolicy == "Retain" {
+			got[id] = r.Type
+			if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+				t.Errorf("%s: DeletionPolicy, UpdateReplacePolicy = %q, %q; want both Retain", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+			}
+		}
+	}
+	if js(got) != js(want) {
+		t.Errorf("retained resources:\n got %s\nwant %s", js(got), js(want))
+	}
+}
+
 func TestEncryption(t *testing.T) {
 	tmpl := mustLoad(t)
 	key := mustResource(t, tmpl, "LeadsKey", "AWS::KMS::Key")
-	t.Run("key outlives the retained table", func(t *testing.T) {
-		if key.DeletionPolicy != "Retain" || key.UpdateReplacePolicy != "Retain" {
-			t.Errorf("LeadsKey DeletionPolicy, UpdateReplacePolicy = %q, %q; want Retain, Retain", key.DeletionPolicy, key.UpdateReplacePolicy)
-		}
-	})
 	runChecks(t, key.Properties, []check{
 		{p("EnableKeyRotation"), `true`},
 		{p("KeyPolicy", "Statement", 0, "Principal"), `{"AWS":{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}`},
 		{p("KeyPolicy", "Statement", 1, "Principal"), `{"Service":{"Fn::Sub":"logs.${AWS::Region}.amazonaws.com"}}`},
+		// Service principals act for this account only: the log group's
+		// ARN in the encryption context, the alarm's ARN and account.
+		{p("KeyPolicy", "Statement", 1, "Condition"),
+			`{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":{"Fn::Sub":"arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}}}`},
+		{p("KeyPolicy", "Statement", 2, "Condition"),
+			`{"ArnLike":{"aws:SourceArn":{"Fn::Sub":"arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}},"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}}`},
 		// Alarms cannot publish to a topic encrypted with a key that does
 		// not let CloudWatch use it.
 		{p("KeyPolicy", "Statement", 2, "Principal"), `{"Service":"cloudwatch.amazonaws.com"}`},
@@ -519,23 +631,37 @@ func TestAllowedOrigins(t *testing.T) {
 	if param["Type"] != "CommaDelimitedList" {
 		t.Errorf("AllowedOrigins Type = %v, want CommaDelimitedList", param["Type"])
 	}
-	def, ok := param["Default"].(string)
-	if !ok || def == "" {
-		t.Fatalf("AllowedOrigins Default = %v, want https:// origins", param["Default"])
-	}
-	for _, o := range strings.Split(def, ",") {
-		o = strings.TrimSpace(o)
-		if !strings.HasPrefix(o, "https://") || strings.Contains(o, "*") || strings.Contains(o, "http://") {
-			t.Errorf("AllowedOrigins default entry %q: want an https:// origin without wildcard", o)
+	// On a list the pattern applies to every entry.
+	for origin, want := range map[string]bool{
+		"https://myclinic.com":          true,
+		"https://www.my-clinic.co.uk":   true,
+		"https://myclinic.com:8443":     true,
+		"http://myclinic.com":           false,
+		"*":                             false,
+		"https://*.myclinic.com":        false,
+		"":                              false,
+		"https://myclinic.com/":         false, // an origin has no path
+		"https://localhost":             false,
+		"https://www.example.com":       false,
+		"https://clinic.example":        false,
+		"https://www.clinic.test":       false,
+		" https://myclinic.com":         false,
+		"https://myclinic.com.evil.com": true, // a real host; CORS compares whole origins
+	} {
+		if got := javaMatch(t, param["AllowedPattern"], origin); got != want {
+			t.Errorf("AllowedOrigins entry %q allowed = %v, want %v", origin, got, want)
 		}
 	}
 	// The Rules stop a deploy that sets "*" or an empty entry.
 	runChecks(t, tmpl.Doc["Rules"], []check{
 		{p("OriginsAreExplicit", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},"*"]}]}`},
 		{p("OriginsAreExplicit", "Assertions", 1, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},""]}]}`},
-		// Confirmations go to any typed address: only behind the bot check.
+		// Confirmations go to any typed address: only behind the bot check,
 		{p("ConfirmationsNeedBotCheck", "RuleCondition"), `{"Fn::Equals":[{"Ref":"SendConfirmation"},"true"]}`},
 		{p("ConfirmationsNeedBotCheck", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Equals":[{"Ref":"TurnstileSecret"},""]}]}`},
+		// and they ask people to call, so the clinic's phone is required.
+		{p("ConfirmationsNeedClinicPhone", "RuleCondition"), `{"Fn::Equals":[{"Ref":"SendConfirmation"},"true"]}`},
+		{p("ConfirmationsNeedClinicPhone", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Equals":[{"Ref":"ClinicPhone"},""]}]}`},
 	})
 }
 
@@ -603,8 +729,8 @@ func TestParameters(t *testing.T) {
 		extra          []check
 	}{
 		{"StageName", "String", `"prod"`, nil},
-		{"AllowedOrigins", "CommaDelimitedList", `"https://www.example.com"`, nil},
-		{"ThankYouUrl", "String", `"https://www.example.com/thank-you"`, nil},
+		{"AllowedOrigins", "CommaDelimitedList", required, nil},
+		{"ThankYouUrl", "String", required, nil},
 		{"RetentionDays", "Number", `365`, nil},
 		{"SpamRetentionDays", "Number", `7`, nil},
 		{"LogRetentionDays", "Number", `90`, nil},
@@ -614,7 +740,9 @@ func TestParameters(t *testing.T) {
 		{"StaffEmails", "String", required, nil},
 		{"ContactStaffEmails", "String", `""`, nil},
 		{"ConsultationStaffEmails", "String", `""`, nil},
-		{"NotifyDetail", "String", `"contact"`, []check{{p("AllowedValues"), `["minimal","contact","full"]`}}},
+		// With the inbox, the email is a pointer: no contact or health
+		// detail unless the clinic chooses it.
+		{"NotifyDetail", "String", `"minimal"`, []check{{p("AllowedValues"), `["minimal","contact","full"]`}}},
 		{"SendConfirmation", "String", `"false"`, []check{{p("AllowedValues"), `["true","false"]`}}},
 		{"ClinicName", "String", required, nil},
 		{"ClinicPhone", "String", `""`, nil},
@@ -625,8 +753,8 @@ func TestParameters(t *testing.T) {
 		{"TurnstileSecret", "String", `""`, []check{{p("NoEcho"), `true`}}},
 		{"ApiBurstLimit", "Number", `20`, nil},
 		{"ApiRateLimit", "Number", `10`, nil},
-		{"IntakeReservedConcurrency", "Number", `10`, nil},
-		{"NotifyReservedConcurrency", "Number", `2`, nil},
+		{"IntakeReservedConcurrency", "Number", `0`, nil},
+		{"NotifyReservedConcurrency", "Number", `0`, nil},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -650,10 +778,13 @@ func TestParameters(t *testing.T) {
 			}
 			checks := append([]check{{p("Type"), fmt.Sprintf("%q", tt.typ)}}, tt.extra...)
 			runChecks(t, param, checks)
-			if pattern, ok := param["AllowedPattern"].(string); ok && hasDefault {
-				if !regexp.MustCompile(pattern).MatchString(fmt.Sprint(def)) {
-					t.Errorf("Default %v does not match AllowedPattern %s", def, pattern)
-				}
+			if _, ok := param["AllowedPattern"]; ok && hasDefault && !javaMatch(t, param["AllowedPattern"], fmt.Sprint(def)) {
+				t.Errorf("Default %v does not match AllowedPattern %v", def, param["AllowedPattern"])
+			}
+			// Guided deploys show a required parameter as [] and accept an
+			// empty answer: the pattern must refuse it at deploy time.
+			if !hasDefault && (param["AllowedPattern"] == nil || javaMatch(t, param["AllowedPattern"], "")) {
+				t.Errorf("required parameter has AllowedPattern %v, want one that refuses an empty value", param["AllowedPattern"])
 			}
 		})
 	}
@@ -671,39 +802,93 @@ func TestParameterPatterns(t *testing.T) {
 		want         bool
 	}{
 		// SenderIdentity goes into the ses:SendEmail resource ARN.
-		{"SenderIdentity", "clinic.example", true},
-		{"SenderIdentity", "leads@clinic.example", true},
+		{"SenderIdentity", "myclinic.com", true},
+		{"SenderIdentity", "leads@myclinic.com", true},
 		{"SenderIdentity", "*", false},
-		{"SenderIdentity", "clinic.example/*", false},
+		{"SenderIdentity", "myclinic.com/*", false},
 		{"SenderIdentity", "", false},
-		{"SenderEmail", "leads@clinic.example", true},
+		{"SenderIdentity", "clinic.example", false},
+		{"SenderIdentity", "example.com", false},
+		{"SenderIdentity", "mail.example.org", false},
+		{"SenderEmail", "leads@myclinic.com", true},
+		{"SenderEmail", "Leads.Desk@myclinic.com", true},
+		// The notify function lower-cases the domain; ses:FromAddress must match it.
+		{"SenderEmail", "leads@MyClinic.com", false},
 		{"SenderEmail", "leads", false},
-		{"SenderEmail", "a@x.example,b@y.example", false},
-		{"OpsEmail", "ops@clinic.example", true},
+		{"SenderEmail", "", false},
+		{"SenderEmail", "a@x.com,b@y.com", false},
+		{"SenderEmail", "leads@clinic.example", false},
+		{"SenderEmail", "leads@example.com", false},
+		{"SenderEmail", "leads@EXAMPLE.COM", false},
+		{"SenderEmail", "leads@myexample.com", true},
+		{"OpsEmail", "ops@myclinic.com", true},
 		{"OpsEmail", "", false},
-		{"StaffEmails", "a@clinic.example", true},
-		{"StaffEmails", "a@clinic.example, b@clinic.example", true},
+		{"OpsEmail", "ops@clinic.test", false},
+		{"OpsEmail", "ops@localhost", false},
+		{"StaffEmails", "a@myclinic.com", true},
+		{"StaffEmails", "a@myclinic.com, b@myclinic.com", true},
 		{"StaffEmails", "", false},
-		{"StaffEmails", "a@clinic.example;b@clinic.example", false},
+		{"StaffEmails", "a@myclinic.com;b@myclinic.com", false},
+		{"StaffEmails", "a@myclinic.com,frontdesk@clinic.example", false},
 		{"ContactStaffEmails", "", true},
-		{"ContactStaffEmails", "a@clinic.example,b@clinic.example", true},
+		{"ContactStaffEmails", "a@myclinic.com,b@myclinic.com", true},
+		{"ContactStaffEmails", "a@www.example.net", false},
 		{"ConsultationStaffEmails", "not an address", false},
-		{"ThankYouUrl", "https://clinic.example/thanks", true},
-		{"ThankYouUrl", "http://clinic.example/thanks", false},
+		{"ConsultationStaffEmails", "intake@clinic.example", false},
+		{"ThankYouUrl", "https://myclinic.com/thanks", true},
+		{"ThankYouUrl", "https://www.myclinic.com", true},
+		{"ThankYouUrl", "http://myclinic.com/thanks", false},
+		{"ThankYouUrl", "", false},
+		{"ThankYouUrl", "https://www.example.com/thank-you", false},
+		{"ThankYouUrl", "https://www.clinic.example/thank-you", false},
+		{"ClinicName", "Riverside Ketamine Therapy", true},
+		{"ClinicName", "", false},
+		{"ClinicName", " ", false},
+		{"ClinicName", "Example Ketamine Therapy Clinic", false},
+		{"ClinicName", "two\nlines", false},
+		{"ClinicPhone", "", true},
+		{"ClinicPhone", "+1 410 555 2368", true},
+		{"ClinicPhone", "(410) 555-2368", true},
+		{"ClinicPhone", "+1 555 0100", false},
+		{"ClinicPhone", "call us", false},
+		{"ClinicTimeZone", "", true},
+		{"ClinicTimeZone", "America/New_York", true},
+		{"ClinicTimeZone", "America/Argentina/Buenos_Aires", true},
+		{"ClinicTimeZone", "New York", false},
 		{"StageName", "prod", true},
 		{"StageName", "a/b", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.param+" "+tt.value, func(t *testing.T) {
-			pattern, ok := tmpl.Parameters[tt.param]["AllowedPattern"].(string)
+			pattern, ok := tmpl.Parameters[tt.param]["AllowedPattern"]
 			if !ok {
 				t.Fatalf("%s has no AllowedPattern", tt.param)
 			}
-			if got := regexp.MustCompile(pattern).MatchString(tt.value); got != tt.want {
-				t.Errorf("%s matches %q = %v, want %v", pattern, tt.value, got, tt.want)
+			if got := javaMatch(t, pattern, tt.value); got != tt.want {
+				t.Errorf("%v matches %q = %v, want %v", pattern, tt.value, got, tt.want)
 			}
 		})
 	}
+}
+
+// javaMatch reports whether pattern, an AllowedPattern, matches all of
+// value. CloudFormation uses java.util.regex, whose lookahead Go's regexp
+// lacks; regexp2 implements the same syntax for what these patterns use.
+func javaMatch(t *testing.T, pattern any, value string) bool {
+	t.Helper()
+	s, ok := pattern.(string)
+	if !ok {
+		t.Fatalf("AllowedPattern %v is not a string", pattern)
+	}
+	re, err := regexp2.Compile(`\A(?:`+s+`)\z`, regexp2.None)
+	if err != nil {
+		t.Fatalf("AllowedPattern %s: %v", s, err)
+	}
+	m, err := re.MatchString(value)
+	if err != nil {
+		t.Fatalf("AllowedPattern %s on %q: %v", s, value, err)
+	}
+	return m
 }
 
 func TestOutputs(t *testing.T) {
@@ -712,6 +897,9 @@ func TestOutputs(t *testing.T) {
 		"ApiUrl":             `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"}`,
 		"LeadsTableName":     `{"Ref":"LeadsTable"}`,
 		"DeadLetterQueueUrl": `{"Ref":"NotifyDeadLetterQueue"}`,
+		"InboxUrl":           `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}/staff"}`,
+		"UserPoolId":         `{"Ref":"StaffUserPool"}`,
+		"UserPoolClientId":   `{"Ref":"StaffUserPoolClient"}`,
 	}
 	for name, value := range want {
 		t.Run(name, func(t *testing.T) {
@@ -772,27 +960,50 @@ func TestReferencesResolve(t *testing.T) {
 	}
 }
 
-var overrideKey = regexp.MustCompile(`(?m)^\s*"(\w+)=`)
-
-// TestSamconfigExample keeps the example deploy configuration in step with
-// the parameters: every name it sets exists, and it sets every parameter
-// that has no default.
-func TestSamconfigExample(t *testing.T) {
-	tmpl := mustLoad(t)
+// readRootFile returns the file name at the module root.
+func readRootFile(t *testing.T, name string) string {
+	t.Helper()
 	root, err := ModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, "samconfig.example.toml"))
+	data, err := os.ReadFile(filepath.Join(root, name))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return string(data)
+}
+
+var override = regexp.MustCompile(`(?m)^\s*"(\w+)=(.*)",?\s*$`)
+
+// TestSamconfigExample keeps the example deploy configuration in step with
+// the parameters, and makes it need only the clinic's values: it sets every
+// required parameter to a placeholder the template refuses (so a copy
+// deployed unchanged fails before anything is created), and every other
+// value it sets is one the template accepts.
+func TestSamconfigExample(t *testing.T) {
+	tmpl := mustLoad(t)
+	data := readRootFile(t, "samconfig.example.toml")
 	set := map[string]bool{}
-	for _, m := range overrideKey.FindAllStringSubmatch(string(data), -1) {
-		set[m[1]] = true
-		if _, ok := tmpl.Parameters[m[1]]; !ok {
-			t.Errorf("samconfig.example.toml sets %s, which is not a parameter", m[1])
+	for _, m := range override.FindAllStringSubmatch(data, -1) {
+		name, value := m[1], strings.TrimSuffix(strings.TrimPrefix(m[2], `\"`), `\"`)
+		set[name] = true
+		param, ok := tmpl.Parameters[name]
+		if !ok {
+			t.Errorf("samconfig.example.toml sets %s, which is not a parameter", name)
+			continue
 		}
+		_, hasDefault := param["Default"]
+		if accepted := parameterAccepts(t, param, value); accepted != hasDefault {
+			if hasDefault {
+				t.Errorf("samconfig.example.toml sets %s=%s, which the template refuses", name, value)
+			} else {
+				t.Errorf("samconfig.example.toml sets required %s=%s, which the template accepts; want a placeholder it refuses", name, value)
+			}
+		}
+	}
+	if len(set) < 8 {
+		t.Errorf("found %d parameter overrides, want more; is the pattern broken?", len(set))
 	}
 	for name, param := range tmpl.Parameters {
 		if _, hasDefault := param["Default"]; !hasDefault && !set[name] {
@@ -801,5 +1012,143 @@ func TestSamconfigExample(t *testing.T) {
 	}
 	if set["TurnstileSecret"] {
 		t.Error("samconfig.example.toml sets TurnstileSecret; secrets stay out of files")
+	}
+}
+
+// parameterAccepts reports whether CloudFormation would take value for
+// param: its AllowedValues, AllowedPattern (on each entry of a list) and
+// length limits.
+func parameterAccepts(t *testing.T, param map[string]any, value string) bool {
+	t.Helper()
+	values := []string{value}
+	if param["Type"] == "CommaDelimitedList" {
+		values = strings.Split(value, ",")
+	}
+	for _, v := range values {
+		if allowed, ok := param["AllowedValues"].([]any); ok && !strings.Contains(js(allowed), js(v)) {
+			return false
+		}
+		if pattern, ok := param["AllowedPattern"]; ok && !javaMatch(t, pattern, v) {
+			return false
+		}
+	}
+	if n, ok := param["MinLength"].(int); ok && len(value) < n {
+		return false
+	}
+	if n, ok := param["MaxLength"].(int); ok && len(value) > n {
+		return false
+	}
+	return true
+}
+
+// physicalNames are properties that set a resource's name in the account and
+// region; two stacks that set the same one cannot both deploy.
+var physicalNames = []string{
+	"Name", "TableName", "FunctionName", "QueueName", "TopicName", "RoleName",
+	"LogGroupName", "AliasName", "UserPoolName", "BucketName", "ScheduleGroupName",
+}
+
+// TestNoFixedNames lets a second stack (staging, another clinic) deploy in
+// the same account and region: CloudFormation names every resource, or the
+// name includes the stack's.
+func TestNoFixedNames(t *testing.T) {
+	tmpl := mustLoad(t)
+	var named int
+	for id, r := range tmpl.Resources {
+		for _, key := range physicalNames {
+			v, ok := r.Properties[key]
+			if !ok {
+				continue
+			}
+			named++
+			if sub, _ := at(v, "Fn::Sub").(string); !strings.Contains(sub, "${AWS::StackName}") {
+				t.Errorf("%s.%s = %s: a fixed name; leave it out or include ${AWS::StackName}", id, key, js(v))
+			}
+		}
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		events, _ := r.Properties["Events"].(map[string]any)
+		for name, e := range events {
+			// SAM names a schedule after its event unless told not to.
+			if typ := at(e, "Type"); typ == "ScheduleV2" || typ == "Schedule" {
+				if at(e, "Properties", "Name") != nil || at(e, "Properties", "OmitName") != true {
+					t.Errorf("%s event %s: Name = %v, OmitName = %v; want no Name and OmitName true",
+						id, name, at(e, "Properties", "Name"), at(e, "Properties", "OmitName"))
+				}
+			}
+		}
+	}
+	// Guards the walk: the alias and the user pool carry the stack's name.
+	if named < 2 {
+		t.Errorf("found %d named resources, want at least 2; is the walk broken?", named)
+	}
+}
+
+// readmeSection returns the README's "## title" section, up to the next one.
+func readmeSection(t *testing.T, title string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(readRootFile(t, "README.md"), "\n## "+title+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", title)
+	}
+	section, _, _ := strings.Cut(after, "\n## ")
+	return section
+}
+
+// cleanUp is how README's clean-up removes a kept resource of each type,
+// deletion protection first where the template turns it on.
+var cleanUp = map[string][]string{
+	"AWS::DynamoDB::Table":   {"aws dynamodb update-table --table-name <%s> --no-deletion-protection-enabled", "aws dynamodb delete-table --table-name <%s>"},
+	"AWS::KMS::Key":          {"aws kms schedule-key-deletion --key-id <%s>"},
+	"AWS::Cognito::UserPool": {"aws cognito-idp update-user-pool --user-pool-id <%s> --deletion-protection INACTIVE", "aws cognito-idp delete-user-pool --user-pool-id <%s>"},
+}
+
+// TestReadmeDeploy keeps the Deploy section true to the template: the
+// guided deploy's question for every function with a public route, the
+// clean-up of every resource the template keeps, and the prerequisites.
+func TestReadmeDeploy(t *testing.T) {
+	tmpl := mustLoad(t)
+	deploy := readmeSection(t, "Deploy")
+	_, guided, _ := strings.Cut(deploy, "has no\nauthentication. Is this okay?")
+	guided, _, _ = strings.Cut(guided, "\n\n")
+	if guided == "" || !strings.Contains(guided, "Answer **`y`**") {
+		t.Error(`README Deploy does not say to answer y to "... has no authentication. Is this okay?"`)
+	}
+	public := map[string]bool{}
+	for _, r := range httpRoutes(t, tmpl) {
+		if r.authorizer == "NONE" {
+			public[r.function] = true
+		}
+	}
+	for fn := range public {
+		if !strings.Contains(guided, "`"+fn+"`") {
+			t.Errorf("README Deploy: the answer to the authentication question does not name %s, which has public routes", fn)
+		}
+	}
+
+	_, cleanup, _ := strings.Cut(deploy, "### If the first deploy fails")
+	for id, r := range tmpl.Resources {
+		if r.DeletionPolicy != "Retain" {
+			continue
+		}
+		if !strings.Contains(cleanup, "LogicalResourceId=='"+id+"'") {
+			t.Errorf("README clean-up does not list kept resource %s", id)
+		}
+		cmds, ok := cleanUp[r.Type]
+		if !ok {
+			t.Errorf("kept resource %s (%s): no clean-up command known; add one to README and to cleanUp", id, r.Type)
+		}
+		for _, c := range cmds {
+			if cmd := fmt.Sprintf(c, id); !strings.Contains(cleanup, cmd) {
+				t.Errorf("README clean-up lacks %q", cmd)
+			}
+		}
+	}
+
+	for _, want := range []string{"AWS credentials", "AWS SAM CLI", "Docker is not needed", "make deploy", "cp samconfig.example.toml samconfig.toml"} {
+		if !strings.Contains(deploy, want) {
+			t.Errorf("README Deploy does not mention %q", want)
+		}
 	}
 }
