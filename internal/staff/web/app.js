@@ -902,7 +902,9 @@
       if (err instanceof SessionEnded || gen !== state.gen) return;
       if (more) more.disabled = false;
       if (!cursor) summary.textContent = 'The leads could not be loaded.';
-      problem(apiMessage(err));
+      // A cursor the server no longer accepts (a new deployment's key, say):
+      // starting the list again is the way out.
+      problem(cursor && err.status === 400 ? 'The list could not continue from where it was. Please use Refresh to start it again.' : apiMessage(err));
       return;
     }
     if (gen !== state.gen) return;
@@ -1260,11 +1262,20 @@
         note,
         counter,
       ),
+      el('p', { class: 'form-problem', id: 'change-problem', 'data-testid': 'change-problem' }),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'button button-primary', id: 'save', 'data-testid': 'save', text: 'Save' })),
     );
     if (!allowed.length) select.disabled = true;
     form.addEventListener('submit', onSave);
     return form;
+  }
+
+  // saveProblem says why a change was not saved, both in the alert region
+  // at the top (announced) and beside the Save button (where the eye is).
+  function saveProblem(text) {
+    problem(text);
+    const inline = document.getElementById('change-problem');
+    if (inline) inline.textContent = text;
   }
 
   async function onSave(event) {
@@ -1278,16 +1289,17 @@
     const note = noteInput.value;
     const hasNote = note.trim() !== '';
     if (!status && !hasNote) {
-      problem('Choose a new status or write a note, then save.');
+      saveProblem('Choose a new status or write a note, then save.');
       focus(select.disabled ? noteInput : select);
       return;
     }
     if (charCount(note) > NOTE_MAX) {
-      problem('The note is too long. Please keep it to ' + NOTE_MAX + ' characters.');
+      saveProblem('The note is too long. Please keep it to ' + NOTE_MAX + ' characters.');
       focus(noteInput);
       return;
     }
     clearMessages();
+    saveProblem('');
     const body = { version: lead.version };
     if (status) body.status = status;
     if (hasNote) body.note = note;
@@ -1323,13 +1335,13 @@
           fresh = await api('GET', 'staff/leads/' + encodeURIComponent(lead.id));
         } catch (e) {
           if (e instanceof SessionEnded || gen !== state.gen) return;
-          problem('Someone else changed this lead while you had it open, so your change was not saved, and the lead could not be reloaded. ' + apiMessage(e));
+          saveProblem('Someone else changed this lead while you had it open, so your change was not saved, and the lead could not be reloaded. ' + apiMessage(e));
           return;
         }
         if (gen !== state.gen) return;
         const stillAllowed = Array.isArray(fresh.allowedStatuses) && fresh.allowedStatuses.includes(draft.status);
         renderDetail(fresh, { status: stillAllowed ? draft.status : '', note: draft.note });
-        problem(
+        saveProblem(
           'Someone else changed this lead while you had it open, so your change was not saved. The lead has been reloaded with their change' +
             (draft.note.trim() ? '; your note is still in the box' : '') +
             '. Check it, then save again.',
@@ -1338,7 +1350,7 @@
         return;
       }
       case 409:
-        problem(
+        saveProblem(
           'This lead cannot move from ' + statusLabel(lead.status) + (draft.status ? ' to ' + statusLabel(draft.status) : '') + '. Choose one of the moves offered, or reload the lead if someone may have changed it.',
         );
         focus(document.getElementById('status-select'));
@@ -1346,12 +1358,12 @@
       case 422: {
         const fields = Array.isArray(err.body && err.body.fields) ? err.body.fields : [];
         const detail = fields.map((f) => (f.field === 'note' ? 'Note: ' : f.field === 'status' ? 'Status: ' : '') + capitalise(f.message || '') + '.').join(' ');
-        problem('The change was not saved. ' + (detail || apiMessage(err)));
+        saveProblem('The change was not saved. ' + (detail || apiMessage(err)));
         focus(document.getElementById(fields.some((f) => f.field === 'status') ? 'status-select' : 'note'));
         return;
       }
       default:
-        problem('The change was not saved. ' + apiMessage(err));
+        saveProblem('The change was not saved. ' + apiMessage(err));
     }
   }
 
