@@ -31,9 +31,14 @@ dev: node-deps
 	@exec $(BIN)/devstack
 
 ## test: unit, emulator-backed and runtime-emulator tests, plus cfn-lint (when installed) and govulncheck
+# A cold first run downloads and compiles for several minutes before the
+# first package reports; each step says what it is doing.
 test: node-deps $(BIN)/aws-lambda-rie
+	@echo "==> go vet (a first run downloads the Go $(GOTOOLCHAIN:go%=%) toolchain and modules, then compiles: a few minutes)"
 	$(GO) vet ./...
+	@echo "==> go test, package by package (emulators start on loopback ports as tests need them)"
 	LEADPIPE_REQUIRE_EMULATORS=1 LEADPIPE_RIE=$(BIN)/aws-lambda-rie $(GO) test -count=1 -timeout 15m ./...
+	@echo "==> cfn-lint and govulncheck (a first run builds the offline vulnerability database: 1-8 minutes)"
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory vulncheck
 
@@ -59,12 +64,16 @@ deploy:
 	sam build
 	sam deploy
 
-## e2e: the browser test in headless Chromium (installs Chromium when missing)
+## e2e: the browser test in headless Chromium (installs Debian's chromium when missing; CHROMIUM=/path skips that)
+# Only chromium itself and what it needs (--no-install-recommends); as
+# non-root, sudo -n never prompts: without rights it stops with a hint.
+CHROMIUM ?= /usr/bin/chromium
 e2e: node-deps
-	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
-	LEADPIPE_REQUIRE_EMULATORS=1 $(GO) test -count=1 -tags e2e -timeout 10m ./infra/e2e/...
+	@test -x "$(CHROMIUM)" || { echo "==> installing chromium with apt-get (--no-install-recommends); set CHROMIUM=/path/to/chromium to use your own"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium \
+		|| { echo "e2e: could not install chromium; install it (apt-get install --no-install-recommends chromium) or set CHROMIUM" >&2; exit 1; }; }
+	LEADPIPE_REQUIRE_EMULATORS=1 LEADPIPE_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -tags e2e -timeout 10m ./infra/e2e/...
 
 ## bench: cold start, warm cost, size and per-request figures (prints a table, writes build/bench.json)
 bench: node-deps
@@ -97,6 +106,7 @@ infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.jso
 	@touch $@
 
 $(BIN)/aws-lambda-rie:
+	@echo "==> installing the Lambda Runtime Interface Emulator into bin/ (once, about a minute)"
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 $(BIN)/govulncheck:

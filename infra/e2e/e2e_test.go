@@ -30,7 +30,6 @@ import (
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
 	readyLine    = "leadpipe dev stack ready"
 	leadsTable   = "leads"
 
@@ -39,6 +38,14 @@ const (
 	stopGrace      = 15 * time.Second
 	mailWait       = 10 * time.Second // the stream delivers asynchronously
 )
+
+// chromiumPath is the browser make e2e installed or was given (CHROMIUM).
+func chromiumPath() string {
+	if p := os.Getenv("LEADPIPE_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
 
 // The ports the dev stack reads, each set to a free loopback port.
 var portVars = []string{"LEADPIPE_API_PORT", "LEADPIPE_DYNAMO_PORT", "LEADPIPE_SES_PORT", "LEADPIPE_STREAM_PORT"}
@@ -130,8 +137,8 @@ func TestBrowser(t *testing.T) {
 func requireTools(t *testing.T) {
 	t.Helper()
 	var missing []string
-	if _, err := os.Stat(chromiumPath); err != nil {
-		missing = append(missing, chromiumPath+" (apt-get install chromium; make e2e does it)")
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		missing = append(missing, chromiumPath()+" (apt-get install --no-install-recommends chromium; make e2e does it, or set CHROMIUM)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing = append(missing, "node on PATH")
@@ -332,7 +339,7 @@ func runBrowser(t *testing.T, root, api string, emails map[string]string) summar
 		"baseURL":   api,
 		"artifacts": filepath.Join(root, "infra", "e2e", "artifacts"),
 		"emails":    emails,
-		"chromium":  chromiumPath,
+		"chromium":  chromiumPath(),
 	})
 	if err != nil {
 		t.Fatal(err)
