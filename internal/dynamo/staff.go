@@ -107,6 +107,11 @@ var (
 	queueShape  = regexp.MustCompile(`^[01]#[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$`)
 )
 
+// IsLeadID reports whether id is shaped like the ids intake gives leads
+// (lead.NewID), so an id from a request that cannot name a lead never
+// becomes a key.
+func IsLeadID(id string) bool { return leadIDShape.MatchString(id) }
+
 // Valid reports whether k is shaped like a key of ByStatusQueue: a lead id
 // as intake makes them and a queue value as leadItem writes it. A key from
 // a client is checked before it reaches DynamoDB.

@@ -53,7 +53,8 @@ type errorBody struct {
 	Error     string            `json:"error"`
 	Field     string            `json:"field,omitempty"`
 	Message   string            `json:"message"`
-	Fields    []lead.FieldError `json:"fields,omitzero"` // present, maybe empty, for validation_failed
+	Fields    []lead.FieldError `json:"fields,omitzero"`   // present, maybe empty, for validation_failed
+	Version   int               `json:"version,omitempty"` // the current version, for stale_version
 	RequestID string            `json:"requestId,omitempty"`
 }
 
@@ -92,6 +93,8 @@ func mapError(err error, requestID string) (int, errorBody) {
 		body.Field = safeFieldName(e.Field)
 	case lead.CodeInvalid:
 		body.Fields = append([]lead.FieldError{}, e.Fields...)
+	case lead.CodeStaleVersion:
+		body.Version = e.Version
 	}
 	return status, body
 }
