@@ -224,6 +224,11 @@ func leadItem(l lead.Lead) map[string]types.AttributeValue {
 	return item
 }
 
+// LeadItem is the item Put stores for l, for tools that write many leads
+// at once with BatchWriteItem (seeders, benchmarks). Put is the way to
+// store one lead: it never overwrites.
+func LeadItem(l lead.Lead) map[string]types.AttributeValue { return leadItem(l) }
+
 // leadFromItem is the inverse of leadItem.
 func leadFromItem(item map[string]types.AttributeValue) (lead.Lead, error) {
 	if str(item[attrType]) != typeLead {

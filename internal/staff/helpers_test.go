@@ -160,7 +160,7 @@ func (f *fixture) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.AP
 	return resp
 }
 
-func decode[T any](t *testing.T, resp events.APIGatewayV2HTTPResponse) T {
+func decode[T any](t testing.TB, resp events.APIGatewayV2HTTPResponse) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
