@@ -44,18 +44,6 @@ func (f *staffFixture) put(t *testing.T, l lead.Lead) lead.Lead {
 	return l
 }
 
-func (f *staffFixture) rawLead(t *testing.T, id string) map[string]types.AttributeValue {
-	t.Helper()
-	out, err := f.tbl.Client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: &f.tbl.Name, Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "LEAD#" + id}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item
-}
-
 func sampleContact(id string, at time.Time) lead.Lead {
 	return lead.Lead{
 		ID: id, Kind: lead.KindContact, Status: lead.StatusNew, CreatedAt: at, ExpiresAt: at.Add(365 * 24 * time.Hour),
@@ -134,7 +122,7 @@ func TestNewLeadIsVersionOne(t *testing.T) {
 	f := newStaffFixture(t)
 	ctx := context.Background()
 	l := f.put(t, sampleContact(lead.NewID(t0), t0))
-	raw := f.rawLead(t, l.ID)
+	raw := f.tbl.Lead(t, l.ID)
 	if v, _ := raw["version"].(*types.AttributeValueMemberN); v == nil || v.Value != "1" {
 		t.Errorf("stored version = %v, want N 1", raw["version"])
 	}
@@ -404,7 +392,7 @@ func TestChangeRefused(t *testing.T) {
 	if _, err := f.st.Change(ctx, dynamo.Change{LeadID: l.ID, Seen: 1, From: lead.StatusNew, To: lead.StatusContacted, At: t0, Actor: actor}); err != nil {
 		t.Fatal(err)
 	}
-	before := f.rawLead(t, l.ID)
+	before := f.tbl.Lead(t, l.ID)
 	trailBefore := len(f.tbl.Items(t, f.tbl.Name, "audit"))
 
 	tests := []struct {
@@ -430,7 +418,7 @@ func TestChangeRefused(t *testing.T) {
 			if _, err := f.st.Change(ctx, tt.c); !tt.check(err) {
 				t.Fatalf("Change = %v", err)
 			}
-			if after := f.rawLead(t, l.ID); !reflect.DeepEqual(after, before) {
+			if after := f.tbl.Lead(t, l.ID); !reflect.DeepEqual(after, before) {
 				t.Errorf("lead changed by a refused change:\n%v\nwas\n%v", after, before)
 			}
 			if n := len(f.tbl.Items(t, f.tbl.Name, "audit")); n != trailBefore {

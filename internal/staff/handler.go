@@ -118,9 +118,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		case "GET /staff/leads":
 			resp, err = h.list(ctx, req)
 		case "GET /staff/leads/{id}":
-			resp, err = h.show(ctx, req, who, param)
+			resp, err = h.show(ctx, log, req, who, param)
 		default:
-			resp, err = h.change(ctx, req, who, param)
+			resp, err = h.change(ctx, log, req, who, param)
 		}
 	default:
 		err = lead.Errorf(lead.CodeNotFound, "not found")
@@ -242,7 +242,7 @@ func (h *Handler) read(ctx context.Context, id string) (lead.Lead, dynamo.Marks,
 // show answers GET /staff/leads/{id}. The view is recorded before
 // anything of the lead is shown: when the audit entry cannot be written,
 // the answer is 503 and holds nothing of it.
-func (h *Handler) show(ctx context.Context, req events.APIGatewayV2HTTPRequest, who lead.Actor, id string) (events.APIGatewayV2HTTPResponse, error) {
+func (h *Handler) show(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, who lead.Actor, id string) (events.APIGatewayV2HTTPResponse, error) {
 	l, m, err := h.read(ctx, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -258,7 +258,7 @@ func (h *Handler) show(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	h.log.Info("lead viewed", "requestId", req.RequestContext.RequestID, "leadId", l.ID, "actor", who.Subject)
+	log.Info("lead viewed", "leadId", l.ID)
 	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, viewed))), nil
 }
 
@@ -276,7 +276,7 @@ func (h *Handler) entry(req events.APIGatewayV2HTTPRequest, who lead.Actor, id s
 
 // change answers PATCH /staff/leads/{id}: a status move and/or a note,
 // made only against the version the staff member saw.
-func (h *Handler) change(ctx context.Context, req events.APIGatewayV2HTTPRequest, who lead.Actor, id string) (events.APIGatewayV2HTTPResponse, error) {
+func (h *Handler) change(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, who lead.Actor, id string) (events.APIGatewayV2HTTPResponse, error) {
 	if !dynamo.IsLeadID(id) {
 		return events.APIGatewayV2HTTPResponse{}, notFound()
 	}
@@ -336,12 +336,11 @@ func (h *Handler) change(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		e.Action = lead.AuditNoteAdded
 		written = append(written, e)
 	}
-	h.log.Info("lead changed", "requestId", req.RequestContext.RequestID, "leadId", l.ID, "actor", who.Subject,
-		"from", string(c.From), "to", string(p.Status), "note", p.Note != "", "version", v)
+	log.Info("lead changed", "leadId", l.ID, "from", string(c.From), "to", string(p.Status), "note", p.Note != "", "version", v)
 	trail, err := h.store.Audit(ctx, l.ID)
 	if err != nil {
 		// The change is stored; say so rather than fail the request.
-		h.log.Warn("audit trail not read after a change", "requestId", req.RequestContext.RequestID, "leadId", l.ID, "error", err.Error())
+		log.Warn("audit trail not read after a change", "leadId", l.ID, "error", err.Error())
 		trail = nil
 	}
 	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, written...))), nil

@@ -359,13 +359,13 @@ func TestTransitions(t *testing.T) {
 				if from == lead.StatusSpam {
 					l.ExpiresAt = t0.Add(7 * 24 * time.Hour)
 				}
-				before := f.rawLead(t, l.ID)
+				before := f.tbl.Lead(t, l.ID)
 				resp := f.do(t, patchReq(l.ID, body(string(to), 1, nil)))
 				if !lead.CanMove(from, to) {
 					if e := decode[errorJSON](t, resp); resp.StatusCode != 409 || e.Error != "conflict" {
 						t.Fatalf("%d %s, want 409 conflict", resp.StatusCode, resp.Body)
 					}
-					if after := f.rawLead(t, l.ID); !reflect.DeepEqual(after, before) {
+					if after := f.tbl.Lead(t, l.ID); !reflect.DeepEqual(after, before) {
 						t.Error("a refused move changed the lead")
 					}
 					if trail, _ := f.staff.Audit(context.Background(), l.ID); len(trail) != 0 {
@@ -415,7 +415,7 @@ func TestStaleVersion(t *testing.T) {
 	if resp := f.do(t, patchReq(l.ID, body("contacted", 1, nil))); resp.StatusCode != 200 {
 		t.Fatalf("first change: %d %s", resp.StatusCode, resp.Body)
 	}
-	before := f.rawLead(t, l.ID)
+	before := f.tbl.Lead(t, l.ID)
 	trail := len(f.tbl.Items(t, f.tbl.Name, "audit"))
 	for _, b := range []string{body("scheduled", 1, nil), body("", 1, ptr("late note")), body("scheduled", 7, nil)} {
 		resp := f.do(t, patchReq(l.ID, b))
@@ -423,7 +423,7 @@ func TestStaleVersion(t *testing.T) {
 			t.Errorf("%s: %d %s, want 412 with version 2", b, resp.StatusCode, resp.Body)
 		}
 	}
-	if after := f.rawLead(t, l.ID); !reflect.DeepEqual(after, before) {
+	if after := f.tbl.Lead(t, l.ID); !reflect.DeepEqual(after, before) {
 		t.Error("a stale change altered the lead")
 	}
 	if n := len(f.tbl.Items(t, f.tbl.Name, "audit")); n != trail {
@@ -504,7 +504,7 @@ func TestNote(t *testing.T) {
 func TestPatchValidation(t *testing.T) {
 	f := newFixture(t)
 	l := f.put(t, contact(t0, lead.StatusNew))
-	before := f.rawLead(t, l.ID)
+	before := f.tbl.Lead(t, l.ID)
 	for _, tt := range []struct {
 		name, body, contentType string
 		status                  int
@@ -547,7 +547,7 @@ func TestPatchValidation(t *testing.T) {
 			}
 		})
 	}
-	if after := f.rawLead(t, l.ID); !reflect.DeepEqual(after, before) {
+	if after := f.tbl.Lead(t, l.ID); !reflect.DeepEqual(after, before) {
 		t.Error("refused changes altered the lead")
 	}
 	if n := len(f.tbl.Items(t, f.tbl.Name, "audit")); n != 0 {

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
@@ -84,19 +81,6 @@ func (f *fixture) put(t *testing.T, l lead.Lead) lead.Lead {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// rawLead is the stored item, read straight from dynalite.
-func (f *fixture) rawLead(t *testing.T, id string) map[string]types.AttributeValue {
-	t.Helper()
-	out, err := f.tbl.Client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: &f.tbl.Name, Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "LEAD#" + id}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item
 }
 
 var staffClaims = map[string]string{

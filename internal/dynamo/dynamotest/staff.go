@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
@@ -89,7 +90,7 @@ func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactW
 func (tbl *Table) Items(t testing.TB, table, itemType string) []map[string]types.AttributeValue {
 	t.Helper()
 	var items []map[string]types.AttributeValue
-	p := dynamodb.NewScanPaginator(tbl.Client, &dynamodb.ScanInput{TableName: &table})
+	p := dynamodb.NewScanPaginator(tbl.Client, &dynamodb.ScanInput{TableName: &table, ConsistentRead: new(bool)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(context.Background())
 		if err != nil {
@@ -102,4 +103,18 @@ func (tbl *Table) Items(t testing.TB, table, itemType string) []map[string]types
 		}
 	}
 	return items
+}
+
+// Lead returns the stored item of lead id in the test's table, read
+// consistently and straight from dynalite; nil when there is none.
+func (tbl *Table) Lead(t testing.TB, id string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := tbl.Client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: &tbl.Name, Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "LEAD#" + id}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
 }
