@@ -9,11 +9,17 @@ import (
 	"github.com/clinicleads/leadpipe/internal/lead"
 )
 
-// The item schema, in one place. Leads and idempotency claims share the
-// table, told apart by "type" and by the prefix of the key "pk". The GSIs
-// (ByKindDate: kind+createdAt, ByStatusDate: status+createdAt) are sparse:
-// only leads carry kind and status. The stream filter in template.yaml
-// passes INSERTs with type "lead" and status "new".
+// The item schema, in one place. Leads, idempotency claims and audit
+// entries share the table, told apart by "type" and by the prefix of the
+// key "pk". The GSIs are sparse:
+//   - ByKindDate (kind+createdAt), ByStatusDate (status+createdAt) and
+//     ByStatusQueue (status+queue) hold leads only: only leads carry kind,
+//     status and queue;
+//   - AuditByLead (leadId+auditAt) holds audit entries only: claims carry
+//     leadId too, but never auditAt.
+//
+// The stream filter in template.yaml passes INSERTs with type "lead" and
+// status "new".
 const (
 	attrPK          = "pk"
 	attrType        = "type"
@@ -28,9 +34,53 @@ const (
 	attrLeadID      = "leadId"
 	attrBodyHash    = "bodyHash"
 
+	// Staff work on a lead (the inbox).
+	attrVersion = "version" // N: 1 when written by intake, +1 per change
+	attrQueue   = "queue"   // S: "1#<createdAt>" for a lead in crisis, else "0#<createdAt>"
+	attrHistory = "history" // L of M: status changes
+	attrNotes   = "notes"   // L of M: staff notes; they expire with the lead
+
+	// Members of a history or note entry.
+	entryAt      = "at"
+	entryBySub   = "bySub"
+	entryByEmail = "byEmail"
+	entryFrom    = "from"
+	entryTo      = "to"
+	entryText    = "text"
+
+	// Audit entries, kept without expiresAt.
+	attrAuditAt    = "auditAt"
+	attrActorSub   = "actorSub"
+	attrActorEmail = "actorEmail"
+	attrAction     = "action"
+	attrFrom       = "from"
+	attrTo         = "to"
+	attrSourceIP   = "sourceIp"
+	attrUserAgent  = "userAgent"
+
 	typeLead  = "lead"
 	typeClaim = "claim"
+	typeAudit = "audit"
 )
+
+// Index names (template.yaml).
+const (
+	indexByStatus      = "ByStatusDate"
+	indexByStatusQueue = "ByStatusQueue"
+	indexAuditByLead   = "AuditByLead"
+)
+
+// rowAttributes are the non-key attributes ByStatusQueue projects: what a
+// row of the inbox's list shows, and nothing the person answered about
+// their health or how to reach them. The template's INCLUDE projection
+// must list exactly these (TestRowProjectionMatchesTemplate).
+var rowAttributes = []string{
+	attrID, attrKind, attrCreatedAt, "name", "firstName", "lastName", "inCrisis", attrNotifiedAt, attrVersion,
+}
+
+// RowAttributes returns the attributes the list index projects besides
+// its keys, for the template test.
+func RowAttributes() []string { return append([]string(nil), rowAttributes...) }
 
 // timeLayout has a fixed width, so createdAt sorts as text in the GSIs.
 const timeLayout = "2006-01-02T15:04:05.000Z"
@@ -41,6 +91,16 @@ func leadKey(id string) map[string]types.AttributeValue {
 
 func claimKey(key string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: sval("CLAIM#" + key)}
+}
+
+// queueValue is a lead's sort key in ByStatusQueue: a descending query
+// lists leads in crisis first, then the others, each newest first.
+func queueValue(inCrisis bool, createdAt time.Time) string {
+	p := "0#"
+	if inCrisis {
+		p = "1#"
+	}
+	return p + createdAt.UTC().Format(timeLayout)
 }
 
 // Form fields are listed once, as accessors, and used both ways.
@@ -125,6 +185,14 @@ func leadItem(l lead.Lead) map[string]types.AttributeValue {
 	item[attrStatus] = sval(string(l.Status))
 	item[attrCreatedAt] = sval(l.CreatedAt.UTC().Format(timeLayout))
 	item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(l.ExpiresAt.Unix(), 10)}
+	item[attrVersion] = nval(max(l.Version, 1))
+	item[attrQueue] = sval(queueValue(l.InCrisis(), l.CreatedAt))
+	if len(l.History) > 0 {
+		item[attrHistory] = historyList(l.History)
+	}
+	if len(l.Notes) > 0 {
+		item[attrNotes] = noteList(l.Notes)
+	}
 	texts, lists, bools := fieldsFor(l.Kind)
 	for _, f := range append(texts, attributionText...) {
 		if v := *f.get(&l); v != "" {
@@ -156,6 +224,11 @@ func leadItem(l lead.Lead) map[string]types.AttributeValue {
 	return item
 }
 
+// LeadItem is the item Put stores for l, for tools that write many leads
+// at once with BatchWriteItem (seeders, benchmarks). Put is the way to
+// store one lead: it never overwrites.
+func LeadItem(l lead.Lead) map[string]types.AttributeValue { return leadItem(l) }
+
 // leadFromItem is the inverse of leadItem.
 func leadFromItem(item map[string]types.AttributeValue) (lead.Lead, error) {
 	if str(item[attrType]) != typeLead {
@@ -185,6 +258,11 @@ func leadFromItem(item map[string]types.AttributeValue) (lead.Lead, error) {
 		}
 		l.ExpiresAt = time.Unix(secs, 0).UTC()
 	}
+	if l.Version, err = version(item); err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: %w", l.ID, err)
+	}
+	l.History = historyFromItem(item[attrHistory])
+	l.Notes = notesFromItem(item[attrNotes])
 	texts, lists, bools := fieldsFor(l.Kind)
 	for _, f := range append(texts, attributionText...) {
 		*f.get(&l) = str(item[f.name])
@@ -250,7 +328,158 @@ func claimFromItem(key string, item map[string]types.AttributeValue) (lead.Claim
 	return c, nil
 }
 
+// version reads a lead's version; a lead stored before versions existed
+// is version 1.
+func version(item map[string]types.AttributeValue) (int, error) {
+	n, ok := item[attrVersion].(*types.AttributeValueMemberN)
+	if !ok {
+		return 1, nil
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("version %q is not a positive whole number", n.Value)
+	}
+	return v, nil
+}
+
+func historyList(h []lead.StatusChange) *types.AttributeValueMemberL {
+	out := make([]types.AttributeValue, len(h))
+	for i, c := range h {
+		out[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			entryAt:      sval(c.At.UTC().Format(timeLayout)),
+			entryBySub:   sval(c.By.Subject),
+			entryByEmail: sval(c.By.Email),
+			entryFrom:    sval(string(c.From)),
+			entryTo:      sval(string(c.To)),
+		}}
+	}
+	return &types.AttributeValueMemberL{Value: out}
+}
+
+func noteList(notes []lead.Note) *types.AttributeValueMemberL {
+	out := make([]types.AttributeValue, len(notes))
+	for i, n := range notes {
+		out[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			entryAt:      sval(n.At.UTC().Format(timeLayout)),
+			entryBySub:   sval(n.By.Subject),
+			entryByEmail: sval(n.By.Email),
+			entryText:    sval(n.Text),
+		}}
+	}
+	return &types.AttributeValueMemberL{Value: out}
+}
+
+// entries returns the maps of a list attribute; anything else in it is
+// skipped (it is not ours).
+func entries(v types.AttributeValue) []map[string]types.AttributeValue {
+	l, ok := v.(*types.AttributeValueMemberL)
+	if !ok {
+		return nil
+	}
+	out := make([]map[string]types.AttributeValue, 0, len(l.Value))
+	for _, e := range l.Value {
+		if m, ok := e.(*types.AttributeValueMemberM); ok {
+			out = append(out, m.Value)
+		}
+	}
+	return out
+}
+
+func historyFromItem(v types.AttributeValue) []lead.StatusChange {
+	var out []lead.StatusChange
+	for _, m := range entries(v) {
+		at, _ := time.Parse(timeLayout, str(m[entryAt])) // informational; a bad value leaves it zero
+		out = append(out, lead.StatusChange{
+			At: at, By: lead.Actor{Subject: str(m[entryBySub]), Email: str(m[entryByEmail])},
+			From: lead.Status(str(m[entryFrom])), To: lead.Status(str(m[entryTo])),
+		})
+	}
+	return out
+}
+
+func notesFromItem(v types.AttributeValue) []lead.Note {
+	var out []lead.Note
+	for _, m := range entries(v) {
+		at, _ := time.Parse(timeLayout, str(m[entryAt]))
+		out = append(out, lead.Note{At: at, By: lead.Actor{Subject: str(m[entryBySub]), Email: str(m[entryByEmail])}, Text: str(m[entryText])})
+	}
+	return out
+}
+
+// auditItem is the stored form of an audit entry. It is built from
+// lead.AuditEntry, which has no field for a note's text or a form answer,
+// so neither can reach the trail; and it has no expiresAt, so the table's
+// TTL never deletes it. token makes the key unique among entries of one
+// lead at one millisecond.
+func auditItem(e lead.AuditEntry, token string) map[string]types.AttributeValue {
+	at := e.At.UTC().Format(timeLayout)
+	item := map[string]types.AttributeValue{
+		attrPK:         sval("AUDIT#" + e.LeadID + "#" + at + "#" + token),
+		attrType:       sval(typeAudit),
+		attrLeadID:     sval(e.LeadID),
+		attrAuditAt:    sval(at),
+		attrActorSub:   sval(e.Actor.Subject),
+		attrActorEmail: sval(e.Actor.Email),
+		attrAction:     sval(string(e.Action)),
+		attrSourceIP:   sval(e.SourceIP),
+		attrUserAgent:  sval(e.UserAgent),
+	}
+	if e.From != "" {
+		item[attrFrom] = sval(string(e.From))
+	}
+	if e.To != "" {
+		item[attrTo] = sval(string(e.To))
+	}
+	return item
+}
+
+func auditFromItem(item map[string]types.AttributeValue) (lead.AuditEntry, error) {
+	if str(item[attrType]) != typeAudit {
+		return lead.AuditEntry{}, fmt.Errorf("item is not an audit entry")
+	}
+	at, err := time.Parse(timeLayout, str(item[attrAuditAt]))
+	if err != nil {
+		return lead.AuditEntry{}, fmt.Errorf("audit entry auditAt: %w", err)
+	}
+	return lead.AuditEntry{
+		LeadID:    str(item[attrLeadID]),
+		At:        at,
+		Actor:     lead.Actor{Subject: str(item[attrActorSub]), Email: str(item[attrActorEmail])},
+		Action:    lead.AuditAction(str(item[attrAction])),
+		From:      lead.Status(str(item[attrFrom])),
+		To:        lead.Status(str(item[attrTo])),
+		SourceIP:  str(item[attrSourceIP]),
+		UserAgent: str(item[attrUserAgent]),
+	}, nil
+}
+
+// rowFromItem reads a list row from ByStatusQueue's projection.
+func rowFromItem(item map[string]types.AttributeValue) (LeadRow, error) {
+	r := LeadRow{
+		ID:        str(item[attrID]),
+		Kind:      lead.Kind(str(item[attrKind])),
+		Status:    lead.Status(str(item[attrStatus])),
+		Name:      str(item["name"]),
+		FirstName: str(item["firstName"]),
+		LastName:  str(item["lastName"]),
+		InCrisis:  boolean(item["inCrisis"]),
+	}
+	var err error
+	if r.CreatedAt, err = time.Parse(timeLayout, str(item[attrCreatedAt])); err != nil {
+		return LeadRow{}, fmt.Errorf("lead %s: createdAt: %w", r.ID, err)
+	}
+	if r.Version, err = version(item); err != nil {
+		return LeadRow{}, fmt.Errorf("lead %s: %w", r.ID, err)
+	}
+	r.NotifiedAt, _ = time.Parse(timeLayout, str(item[attrNotifiedAt]))
+	return r, nil
+}
+
 func sval(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func nval(v int) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.Itoa(v)}
+}
 
 func str(v types.AttributeValue) string {
 	if sv, ok := v.(*types.AttributeValueMemberS); ok {

@@ -199,9 +199,6 @@ func (s *Store) Get(ctx context.Context, id string) (lead.Lead, error) {
 	return leadFromItem(out.Item)
 }
 
-// indexByStatus is the GSI on status and createdAt (template.yaml).
-const indexByStatus = "ByStatusDate"
-
 // maxUnnotified bounds one sweep; the next sweep takes the rest.
 const maxUnnotified = 500
 

@@ -51,7 +51,8 @@ type ErrorBody struct {
 	Error     string            `json:"error"`
 	Field     string            `json:"field,omitempty"`
 	Message   string            `json:"message"`
-	Fields    []lead.FieldError `json:"fields,omitzero"` // present, maybe empty, for validation_failed
+	Fields    []lead.FieldError `json:"fields,omitzero"`   // present, maybe empty, for validation_failed
+	Version   int               `json:"version,omitempty"` // the current version, for stale_version
 	RequestID string            `json:"requestId,omitempty"`
 }
 
@@ -91,6 +92,8 @@ func mapError(err error, requestID string) (int, ErrorBody) {
 		body.Field = safeFieldName(e.Field)
 	case lead.CodeInvalid:
 		body.Fields = append([]lead.FieldError{}, e.Fields...)
+	case lead.CodeStaleVersion:
+		body.Version = e.Version
 	}
 	return status, body
 }

@@ -50,6 +50,12 @@ func TestError(t *testing.T) {
 			wantBody:   `{"error":"unknown_field","field":"(unnamed)","message":"unknown"}`,
 		},
 		{
+			name:       "stale version names the current one",
+			err:        &lead.Error{Code: lead.CodeStaleVersion, Version: 7},
+			wantStatus: 412,
+			wantBody:   `{"error":"stale_version","message":"someone else changed this lead; reload it and try again","version":7}`,
+		},
+		{
 			name:       "too large",
 			err:        lead.Errorf(lead.CodeTooLarge, "too large"),
 			wantStatus: 413,

@@ -42,6 +42,7 @@ type Error struct {
 	Message string
 	Field   string       // for CodeUnknownField
 	Fields  []FieldError // for CodeInvalid
+	Version int          // for CodeStaleVersion: the lead's current version
 	Err     error
 }
 

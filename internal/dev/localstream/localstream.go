@@ -18,11 +18,14 @@
 // request is accepted; the answer's x-amz-crc32 checksum, which the SDK
 // verifies, is recomputed.
 //
-// Only PutItem is recorded. UpdateItem (the notify function's marks),
-// DeleteItem, BatchWriteItem and transactions produce no records: the
-// deployed filter passes INSERTs only, so the function would never see
-// their records anyway, and the table's TTL deletions do not happen in
-// dynalite. A different filter that wants MODIFY records from UpdateItem
+// dynalite has no transactions either: the proxy answers
+// TransactWriteItems itself (transact.go).
+//
+// Only PutItem (also inside a transaction) is recorded. UpdateItem (the
+// notify function's marks, the staff's changes), DeleteItem and
+// BatchWriteItem produce no records: the deployed filter passes INSERTs
+// only, so the function would never see their records anyway, and the
+// table's TTL deletions do not happen in dynalite. A different filter that wants MODIFY records from UpdateItem
 // would need this package to record them too.
 package localstream
 
@@ -155,6 +158,9 @@ type Stream struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	txMu   sync.Mutex          // one transaction at a time (transact.go)
+	txKeys map[string][]string // key attributes by table; guarded by txMu
 }
 
 type entry struct {
@@ -278,6 +284,10 @@ type put struct {
 // to note the item and ask for the old one.
 func (s *Stream) handler(proxy http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == transactTarget && r.Header.Get("Content-Encoding") == "" {
+			s.transact(w, r) // dynalite has none
+			return
+		}
 		if r.Header.Get("X-Amz-Target") != "DynamoDB_20120810.PutItem" || r.Header.Get("Content-Encoding") != "" {
 			proxy.ServeHTTP(w, r)
 			return

@@ -34,11 +34,14 @@ func TestCreateTableInput(t *testing.T) {
 		{"BillingMode", in.BillingMode, `"PAY_PER_REQUEST"`},
 		{"AttributeDefinitions", in.AttributeDefinitions,
 			`[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"kind","AttributeType":"S"},` +
-				`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"}]`},
+				`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"},` +
+				`{"AttributeName":"queue","AttributeType":"S"},{"AttributeName":"leadId","AttributeType":"S"},{"AttributeName":"auditAt","AttributeType":"S"}]`},
 		{"KeySchema", in.KeySchema, `[{"AttributeName":"pk","KeyType":"HASH"}]`},
 		// Rendered by hand: the SDK's structs gain fields over time.
 		{"GlobalSecondaryIndexes", gsiSummary(in.GlobalSecondaryIndexes),
-			`["ByKindDate kind HASH createdAt RANGE ALL []","ByStatusDate status HASH createdAt RANGE ALL []"]`},
+			`["ByKindDate kind HASH createdAt RANGE ALL []","ByStatusDate status HASH createdAt RANGE ALL []",` +
+				`"ByStatusQueue status HASH queue RANGE INCLUDE [id kind createdAt name firstName lastName inCrisis notifiedAt version]",` +
+				`"AuditByLead leadId HASH auditAt RANGE ALL []"]`},
 		{"LocalSecondaryIndexes", in.LocalSecondaryIndexes, `null`},
 		{"ProvisionedThroughput", in.ProvisionedThroughput, `null`},
 		{"StreamSpecification", in.StreamSpecification, `{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}`},

@@ -517,10 +517,14 @@ func TestLeadsTable(t *testing.T) {
 		{p("TimeToLiveSpecification"), `{"AttributeName":"expiresAt","Enabled":true}`},
 		{p("KeySchema"), `[{"AttributeName":"pk","KeyType":"HASH"}]`},
 		{p("AttributeDefinitions"), `[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"kind","AttributeType":"S"},` +
-			`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"}]`},
+			`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"},` +
+			`{"AttributeName":"queue","AttributeType":"S"},{"AttributeName":"leadId","AttributeType":"S"},{"AttributeName":"auditAt","AttributeType":"S"}]`},
 		{p("GlobalSecondaryIndexes"), `[` +
 			`{"IndexName":"ByKindDate","KeySchema":[{"AttributeName":"kind","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}},` +
-			`{"IndexName":"ByStatusDate","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]`},
+			`{"IndexName":"ByStatusDate","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}},` +
+			`{"IndexName":"ByStatusQueue","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"queue","KeyType":"RANGE"}],` +
+			`"Projection":{"NonKeyAttributes":["id","kind","createdAt","name","firstName","lastName","inCrisis","notifiedAt","version"],"ProjectionType":"INCLUDE"}},` +
+			`{"IndexName":"AuditByLead","KeySchema":[{"AttributeName":"leadId","KeyType":"HASH"},{"AttributeName":"auditAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]`},
 	})
 }
 

@@ -59,24 +59,12 @@ func (tbl *Table) Create(t testing.TB) string {
 	return name
 }
 
-// Count returns how many items of the given type ("lead" or "claim") the
-// table holds. Tests use it to prove that nothing was stored twice.
+// Count returns how many items of the given type ("lead", "claim" or
+// "audit") the table holds. Tests use it to prove that nothing was stored
+// twice.
 func (tbl *Table) Count(t testing.TB, table, itemType string) int {
 	t.Helper()
-	n := 0
-	p := dynamodb.NewScanPaginator(tbl.Client, &dynamodb.ScanInput{TableName: &table, ConsistentRead: new(bool)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatalf("scan %s: %v", table, err)
-		}
-		for _, item := range out.Items {
-			if typeOf(item) == itemType {
-				n++
-			}
-		}
-	}
-	return n
+	return len(tbl.Items(t, table, itemType))
 }
 
 func typeOf(item map[string]types.AttributeValue) string {

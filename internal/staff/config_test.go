@@ -1,0 +1,61 @@
+package staff_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinicleads/leadpipe/internal/staff"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	base := map[string]string{
+		"LEADS_TABLE": "leads", "USER_POOL_ID": "us-east-1_AbC123", "USER_POOL_CLIENT_ID": "4abc5def",
+		"CURSOR_SECRET": strings.Repeat("s", 32),
+	}
+	env := func(changes ...string) func(string) string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(changes); i += 2 {
+			m[changes[i]] = changes[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	cfg, err := staff.ConfigFromEnv(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Table != "leads" || cfg.UserPoolID != "us-east-1_AbC123" || cfg.ClientID != "4abc5def" || len(cfg.CursorSecret) != 32 ||
+		cfg.Retention != 365*24*time.Hour || cfg.TimeZone != nil || cfg.CognitoEndpoint != "" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	cfg, err = staff.ConfigFromEnv(env("CLINIC_TIMEZONE", "America/Chicago", "RETENTION_DAYS", "30",
+		"COGNITO_ENDPOINT", "http://127.0.0.1:9229/", "LOG_LEVEL", "debug"))
+	if err != nil || cfg.TimeZone.String() != "America/Chicago" || cfg.Retention != 30*24*time.Hour || cfg.CognitoEndpoint != "http://127.0.0.1:9229" {
+		t.Errorf("set = %+v, %v", cfg, err)
+	}
+	for _, tt := range []struct {
+		env  []string
+		name string // the variable the error must name
+	}{
+		{[]string{"LEADS_TABLE", ""}, "LEADS_TABLE"},
+		{[]string{"USER_POOL_ID", ""}, "USER_POOL_ID"},
+		{[]string{"USER_POOL_CLIENT_ID", ""}, "USER_POOL_CLIENT_ID"},
+		{[]string{"USER_POOL_CLIENT_ID", "a b"}, "USER_POOL_CLIENT_ID"},
+		{[]string{"CURSOR_SECRET", ""}, "CURSOR_SECRET"},
+		{[]string{"CURSOR_SECRET", strings.Repeat("s", 31)}, "CURSOR_SECRET"},
+		{[]string{"CLINIC_TIMEZONE", "Mars/Olympus"}, "CLINIC_TIMEZONE"},
+		{[]string{"RETENTION_DAYS", "0"}, "RETENTION_DAYS"},
+		{[]string{"RETENTION_DAYS", "a year"}, "RETENTION_DAYS"},
+		{[]string{"COGNITO_ENDPOINT", "127.0.0.1:9229"}, "COGNITO_ENDPOINT"},
+		{[]string{"COGNITO_ENDPOINT", "http://127.0.0.1:9229/pool"}, "COGNITO_ENDPOINT"},
+		{[]string{"COGNITO_ENDPOINT", "http://a; script-src *"}, "COGNITO_ENDPOINT"},
+		{[]string{"LOG_LEVEL", "loud"}, "LOG_LEVEL"},
+	} {
+		if _, err := staff.ConfigFromEnv(env(tt.env...)); err == nil || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.name)
+		}
+	}
+}
