@@ -30,8 +30,8 @@ import (
 )
 
 const (
-	readyLine    = "leadpipe dev stack ready"
-	leadsTable   = "leads"
+	readyLine  = "leadpipe dev stack ready"
+	leadsTable = "leads"
 
 	startTimeout   = 120 * time.Second // the first `go run` compiles the stack
 	browserTimeout = 3 * time.Minute
