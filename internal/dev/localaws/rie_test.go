@@ -62,7 +62,7 @@ func probe(t *testing.T) string {
 			return
 		}
 		probePath = filepath.Join(probeDir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", probePath, "./internal/localaws/testdata/probe")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", probePath, "./internal/dev/localaws/testdata/probe")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -162,7 +162,7 @@ func TestRIETimeout(t *testing.T) {
 func TestRIEKill(t *testing.T) {
 	t.Parallel()
 	probe(t) // skips without the RIE
-	bootstrap := awstest.Bootstrap(t, "./internal/localaws/testdata/probe")
+	bootstrap := awstest.Bootstrap(t, "./internal/dev/localaws/testdata/probe")
 	e := awstest.RIE(t, localaws.RIEOptions{Binary: bootstrap})
 	pid := invokeProbe(t, e, `{}`).PID
 	e.Kill()
