@@ -61,6 +61,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		s.createTable,
 		s.setUpIdentity,
 		s.startStream,
+		s.buildAPI,
 		s.buildFunctions,
 		s.serve,
 	} {
@@ -99,6 +100,7 @@ type stack struct {
 	id                identity
 	stream            *localstream.Stream
 	notify            *relay
+	routes            []routeSpec
 	api               *api
 	served            chan error
 	// unrunnable are the template's HTTP functions the stack has no
@@ -233,26 +235,18 @@ func (s *stack) functionEnv() (map[string]string, error) {
 	return env, nil
 }
 
-// buildFunctions builds every function the template routes to, the JWT
-// authorizers in front of them, and the notify function, from one
-// environment.
-func (s *stack) buildFunctions(ctx context.Context) error {
-	env, err := s.functionEnv()
-	if err != nil {
-		return err
-	}
-	getenv := func(k string) string { return env[k] }
-
+// buildAPI reads the template's HTTP API, its routes and authorizers, and
+// makes the local API that serves them, with the local user pool behind
+// every JWT authorizer.
+func (s *stack) buildAPI(ctx context.Context) error {
 	spec, err := httpAPI(s.tmpl)
 	if err != nil {
 		return err
 	}
-	routes, err := httpRoutes(s.tmpl, spec)
-	if err != nil {
+	if s.routes, err = httpRoutes(s.tmpl, spec); err != nil {
 		return err
 	}
 	a := &api{cors: spec.cors, log: s.log, now: time.Now, inbox: s.ses.Endpoint + "/"}
-	s.api = a
 	a.cors.Origins = map[string]bool{}
 	origins := s.cfg.AllowedOrigins
 	if len(origins) == 0 {
@@ -261,9 +255,8 @@ func (s *stack) buildFunctions(ctx context.Context) error {
 	for _, o := range origins {
 		a.cors.Origins[o] = true
 	}
-
-	// Every JWT authorizer of the template is the local pool's.
 	if len(spec.authorizers) > 0 {
+		// The keys are refreshed in the background until the stack stops.
 		kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		s.onStop(func() error { cancel(); return nil })
 		jwt, err := newJWTAuthorizer(kctx, s.id.issuer(), s.id.jwksURL(), []string{s.id.clientID}, s.log)
@@ -275,15 +268,27 @@ func (s *stack) buildFunctions(ctx context.Context) error {
 			a.authorizers[name] = authorizer{header: as.header, jwt: jwt}
 		}
 	}
+	s.api = a
+	return nil
+}
+
+// buildFunctions builds every function the template routes to and the
+// notify function, from one environment, with the constructors their
+// Lambda mains use.
+func (s *stack) buildFunctions(context.Context) error {
+	env, err := s.functionEnv()
+	if err != nil {
+		return err
+	}
+	getenv := func(k string) string { return env[k] }
 
 	constructors := maps.Clone(httpFunctions)
 	maps.Copy(constructors, s.cfg.Functions)
 	handlers := map[string]HTTPHandler{}
-	for _, rs := range routes {
+	for _, rs := range s.routes {
 		h, built := handlers[rs.Function]
 		if !built {
-			newHandler, ok := constructors[rs.Function]
-			if ok {
+			if newHandler, ok := constructors[rs.Function]; ok {
 				if h, err = newHandler(getenv); err != nil {
 					return fmt.Errorf("%s: %w", rs.Function, err)
 				}
@@ -294,7 +299,7 @@ func (s *stack) buildFunctions(ctx context.Context) error {
 			}
 			handlers[rs.Function] = h
 		}
-		a.routes = append(a.routes, &route{routeSpec: rs, handle: h})
+		s.api.routes = append(s.api.routes, &route{routeSpec: rs, handle: h})
 	}
 
 	newNotify := s.cfg.NewNotifier
@@ -373,7 +378,7 @@ func (s *stack) printHints() {
 		fmt.Fprintf(out, "  staff inbox       %s/staff/\n", s.apiURL)
 		fmt.Fprintf(out, "                    sign in as %s, password %s\n", StaffUser, password)
 	}
-	for _, fn := range slices.Compact(slices.Sorted(slices.Values(s.unrunnable))) {
+	for _, fn := range s.unrunnable {
 		fmt.Fprintf(out, "  not runnable      %s: no constructor in internal/dev/devstack/functions.go; its routes answer 500\n", fn)
 	}
 	fmt.Fprintf(out, "  staff email       %s/  (aws-ses-v2-local: every email sent)\n", s.ses.Endpoint)
