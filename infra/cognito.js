@@ -18,14 +18,12 @@
 
 const fs = require('fs');
 const path = require('path');
-const { HOST, supervise, parsePort, fail: exitWith } = require('./emulator-process');
+const { HOST, supervise, parsePort, exitOnError } = require('./emulator-process');
 
 const NAME = 'cognito';
 supervise();
 const port = parsePort(NAME, process.argv[2] || process.env.COGNITO_PORT || '9229');
-const fail = (err) => exitWith(NAME, port, err);
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
+const fail = exitOnError(NAME, port);
 
 const dir = process.argv[3];
 if (!dir || !fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
