@@ -1,4 +1,5 @@
-// Process rules shared by the emulator wrappers (dynalite.js, ses.js):
+// Process rules shared by the emulator wrappers (dynalite.js, ses.js,
+// cognito.js):
 // leave with the parent, exit cleanly on signals, parse the port, and the
 // exit code for a taken port that localaws turns into a clear message.
 'use strict';
@@ -43,4 +44,13 @@ function fail(name, port, err) {
   process.exit(1);
 }
 
-module.exports = { HOST, supervise, parsePort, fail };
+// exitOnError makes any uncaught error or rejection end the emulator
+// through fail, and returns that handler for the wrapper's own errors.
+function exitOnError(name, port) {
+  const handler = (err) => fail(name, port, err);
+  process.on('uncaughtException', handler);
+  process.on('unhandledRejection', handler);
+  return handler;
+}
+
+module.exports = { HOST, supervise, parsePort, fail, exitOnError };

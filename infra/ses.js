@@ -15,15 +15,12 @@
 // only by accident and does not notice a dead parent: hence this wrapper.
 'use strict';
 
-const { HOST, supervise, parsePort, fail: exitWith } = require('./emulator-process');
+const { HOST, supervise, parsePort, exitOnError } = require('./emulator-process');
 
 const NAME = 'ses';
 supervise();
 const port = parsePort(NAME, process.argv[2] || process.env.SES_PORT || '8005');
-const fail = (err) => exitWith(NAME, port, err);
-
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
+const fail = exitOnError(NAME, port);
 
 // Express 5 hands a listen error to app.listen's callback, which the package
 // treats as success: remember the server's error so a failed bind is told

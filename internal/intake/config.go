@@ -2,12 +2,15 @@ package intake
 
 import (
 	"fmt"
-	"github.com/clinicleads/leadpipe/internal/logging"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
+	"github.com/clinicleads/leadpipe/internal/logging"
 )
 
 // Config is everything an intake function reads from its environment.
@@ -18,6 +21,9 @@ type Config struct {
 	SpamRetention   time.Duration // SPAM_RETENTION_DAYS, default 7
 	TurnstileSecret string        // TURNSTILE_SECRET: turns the bot check on
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info (default), warn, error
+	// AWS holds the region, credentials and AWS_ENDPOINT_URL_DYNAMODB (or
+	// AWS_ENDPOINT_URL), which Lambda sets or the dev stack gives.
+	AWS awsconf.Settings
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
@@ -45,6 +51,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
+		return c, err
+	}
+	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -14,12 +14,8 @@ import (
 // New builds a Handler from configuration: the DynamoDB client, validator
 // and templates are made here, once per cold start, never per request.
 func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
-	awsCfg, err := awsconf.FromEnv()
-	if err != nil {
-		return nil, err
-	}
-	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
+	db := dynamodb.NewFromConfig(cfg.AWS.Config(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID)
 	})
 	svc := &lead.Service{
 		Store:         dynamo.New(dynamo.ClientAPI(db), cfg.Table),

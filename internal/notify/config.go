@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
@@ -24,6 +27,9 @@ type Config struct {
 	ConfigurationSet  string         // SES_CONFIGURATION_SET, optional
 	InboxURL          string         // INBOX_URL: the staff inbox page staff emails link to, optional (sesmail.CheckInboxURL)
 	LogLevel          slog.Level     // LOG_LEVEL: debug, info (default), warn, error
+	// AWS holds the region, credentials and the endpoint overrides
+	// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SESV2 and AWS_ENDPOINT_URL.
+	AWS awsconf.Settings
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
@@ -110,6 +116,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
+		return c, err
+	}
+	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID, sesv2.ServiceID); err != nil {
 		return c, err
 	}
 	return c, nil

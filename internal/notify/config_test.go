@@ -11,10 +11,13 @@ import (
 
 func env(over map[string]string) func(string) string {
 	base := map[string]string{
-		"LEADS_TABLE":  "LeadsTable",
-		"SENDER_EMAIL": "notify@clinic.example",
-		"STAFF_EMAILS": "frontdesk@clinic.example, intake@clinic.example",
-		"CLINIC_NAME":  "Harbor Ketamine Clinic",
+		"AWS_REGION":            "us-east-1",
+		"AWS_ACCESS_KEY_ID":     "test",
+		"AWS_SECRET_ACCESS_KEY": "test",
+		"LEADS_TABLE":           "LeadsTable",
+		"SENDER_EMAIL":          "notify@clinic.example",
+		"STAFF_EMAILS":          "frontdesk@clinic.example, intake@clinic.example",
+		"CLINIC_NAME":           "Harbor Ketamine Clinic",
 	}
 	for k, v := range over {
 		base[k] = v
@@ -89,6 +92,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"INBOX_URL": "http://inbox.clinic.example/staff"}, "INBOX_URL"},
 		{map[string]string{"INBOX_URL": "/staff"}, "INBOX_URL"},
 		{map[string]string{"INBOX_URL": "https://inbox.clinic.example/staff#/leads"}, "INBOX_URL"},
+		{map[string]string{"AWS_REGION": ""}, "AWS_REGION"},
+		{map[string]string{"AWS_SECRET_ACCESS_KEY": ""}, "AWS_SECRET_ACCESS_KEY"},
+		{map[string]string{"AWS_ENDPOINT_URL_SESV2": "localhost:8005"}, "AWS_ENDPOINT_URL_SESV2"},
 	} {
 		_, err := ConfigFromEnv(env(c.over))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -106,7 +112,8 @@ func manyAddresses(n int) string {
 }
 
 func TestConfigAcceptsUpperCaseDomains(t *testing.T) {
-	env := map[string]string{"LEADS_TABLE": "leads", "SENDER_EMAIL": "Notify@Clinic.Example", "STAFF_EMAILS": "Front.Desk@Clinic.Example, nurse@clinic.example", "CLINIC_NAME": "Clinic"}
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"LEADS_TABLE": "leads", "SENDER_EMAIL": "Notify@Clinic.Example", "STAFF_EMAILS": "Front.Desk@Clinic.Example, nurse@clinic.example", "CLINIC_NAME": "Clinic"}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("ConfigFromEnv: %v", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -58,16 +57,13 @@ func storeSamples(t *testing.T, store *dynamo.Store, ev events.DynamoDBEvent) {
 	}
 }
 
-// TestAgainstEmulators runs the production wiring (New, reading the
-// environment, awsconf endpoints) against dynalite and aws-ses-v2-local.
+// TestAgainstEmulators runs the production wiring (ConfigFromEnv, New,
+// the awsconf endpoints) against dynalite and aws-ses-v2-local.
 func TestAgainstEmulators(t *testing.T) {
 	tbl := dynamotest.New(t)
 	ses := awstest.SES(t)
 	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
-	cfg, err := ConfigFromEnv(os.Getenv)
+	cfg, err := ConfigFromEnv(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

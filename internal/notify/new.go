@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
@@ -29,10 +28,6 @@ const (
 // New builds the handler from configuration: clients and compiled templates
 // are made here, once per cold start.
 func New(cfg Config) (*Handler, error) {
-	awsCfg, err := awsconf.FromEnv()
-	if err != nil {
-		return nil, err
-	}
 	emails, err := sesmail.NewBuilder(sesmail.Config{
 		Sender:     cfg.Sender,
 		Clinic:     cfg.Clinic,
@@ -44,15 +39,16 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("email settings (SENDER_EMAIL, CLINIC_*): %w", err)
 	}
+	awsCfg := cfg.AWS.Config()
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = awsconf.Endpoint("DynamoDB")
+		o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID)
 	})
 	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
 	return &Handler{
 		ledger:  store,
 		backlog: store,
 		mailer: &sesmail.Sender{
-			Client:           sesmail.SendEmailFunc(newSESClient(awsCfg, awsconf.Endpoint("SESv2")).SendEmail),
+			Client:           sesmail.SendEmailFunc(newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID)).SendEmail),
 			ConfigurationSet: cfg.ConfigurationSet,
 			CallTimeout:      sesCallTimeout,
 		},

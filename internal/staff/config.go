@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
 )
@@ -17,7 +19,7 @@ import (
 const MinCursorSecret = 32
 
 // Config is everything the staff function reads from its environment
-// (besides the AWS settings, which internal/awsconf reads).
+// (the AWS settings through internal/awsconf).
 type Config struct {
 	Table        string         // LEADS_TABLE (required)
 	UserPoolID   string         // USER_POOL_ID (required): for the page's sign-in
@@ -29,6 +31,9 @@ type Config struct {
 	// the page signs in there instead of at AWS's Cognito.
 	CognitoEndpoint string
 	LogLevel        slog.Level // LOG_LEVEL: debug, info (default), warn, error
+	// AWS holds the region, credentials and AWS_ENDPOINT_URL_DYNAMODB (or
+	// AWS_ENDPOINT_URL), which Lambda sets or the dev stack gives.
+	AWS awsconf.Settings
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
@@ -82,6 +87,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if !lead.IsSingleLine(c.Table) {
 		return c, fmt.Errorf("LEADS_TABLE must be a single line of plain text")
+	}
+	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID); err != nil {
+		return c, err
 	}
 	return c, nil
 }

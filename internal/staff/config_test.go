@@ -12,6 +12,7 @@ func TestConfigFromEnv(t *testing.T) {
 	base := map[string]string{
 		"LEADS_TABLE": "leads", "USER_POOL_ID": "us-east-1_AbC123", "USER_POOL_CLIENT_ID": "4abc5def",
 		"CURSOR_SECRET": strings.Repeat("s", 32),
+		"AWS_REGION":    "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 	}
 	env := func(changes ...string) func(string) string {
 		m := map[string]string{}
@@ -53,6 +54,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{[]string{"COGNITO_ENDPOINT", "http://127.0.0.1:9229/pool"}, "COGNITO_ENDPOINT"},
 		{[]string{"COGNITO_ENDPOINT", "http://a; script-src *"}, "COGNITO_ENDPOINT"},
 		{[]string{"LOG_LEVEL", "loud"}, "LOG_LEVEL"},
+		{[]string{"AWS_REGION", ""}, "AWS_REGION"},
+		{[]string{"AWS_ENDPOINT_URL_DYNAMODB", "localhost:8000"}, "AWS_ENDPOINT_URL_DYNAMODB"},
 	} {
 		if _, err := staff.ConfigFromEnv(env(tt.env...)); err == nil || !strings.Contains(err.Error(), tt.name) {
 			t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.name)

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"slices"
@@ -24,24 +25,30 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// handlerFunc is a function's Lambda handler.
-type handlerFunc func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
-
 type route struct {
 	routeSpec
-	handle handlerFunc
+	handle HTTPHandler
+}
+
+// authorizer is a JWT authorizer of the template, reading its token from
+// header.
+type authorizer struct {
+	header string
+	jwt    *jwtAuthorizer
 }
 
 // api behaves like the deployed HTTP API: the template's routes, each
-// request turned into the payload format 2.0 event API Gateway sends, CORS
-// answered as API Gateway answers it. It also serves the example website,
-// which the deployed API does not: locally both share one origin.
+// request checked by the route's JWT authorizer and turned into the
+// payload format 2.0 event API Gateway sends, CORS answered as API Gateway
+// answers it. It also serves the example website, which the deployed API
+// does not: locally both share one origin.
 type api struct {
-	routes map[string]*route // by route key
-	cors   corsConfig
-	site   *os.Root // nil: no website, a placeholder page at /
-	log    *slog.Logger
-	now    func() time.Time
+	routes      []*route
+	authorizers map[string]authorizer // by name
+	cors        corsConfig
+	site        *os.Root // nil: no website, a placeholder page at /
+	log         *slog.Logger
+	now         func() time.Time
 	// Links on the placeholder page.
 	inbox string
 }
@@ -55,6 +62,8 @@ const (
 	bodyNotFound      = `{"message":"Not Found"}`
 	bodyTooLarge      = `{"message":"Request Entity Too Large"}`
 	bodyInternalError = `{"message":"Internal Server Error"}`
+	bodyUnauthorized  = `{"message":"Unauthorized"}`
+	bodyForbidden     = `{"message":"Forbidden"}`
 )
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,11 +74,24 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.preflight(w, r, allowed)
 		return
 	}
-	if rt := a.routes[r.Method+" "+r.URL.Path]; rt != nil {
-		a.invoke(w, r, rt, origin, allowed)
+	if rt, params := a.match(r.Method, r.URL.EscapedPath()); rt != nil {
+		a.invoke(w, r, rt, params, origin, allowed)
 		return
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A page route such as GET /staff, asked for as /staff/: its
+		// relative links only work without the slash. (API Gateway would
+		// answer 404; locally the inbox's address is shown with it.)
+		if p := r.URL.EscapedPath(); len(p) > 1 && strings.HasSuffix(p, "/") {
+			if rt, _ := a.match(http.MethodGet, strings.TrimSuffix(p, "/")); rt != nil {
+				target := strings.TrimSuffix(p, "/")
+				if r.URL.RawQuery != "" {
+					target += "?" + r.URL.RawQuery
+				}
+				http.Redirect(w, r, target, http.StatusFound)
+				return
+			}
+		}
 		a.static(w, r)
 		return
 	}
@@ -106,9 +128,112 @@ func (a *api) preflight(w http.ResponseWriter, r *http.Request, allowed bool) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// match finds the route for a request as API Gateway does, the most
+// specific first: segment by segment a literal beats a {parameter}, which
+// beats a greedy {parameter+}; then a method beats ANY. It returns the
+// route's path parameters, unescaped.
+func (a *api) match(method, escapedPath string) (*route, map[string]string) {
+	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
+	var best *route
+	var bestRank []int
+	var bestParams map[string]string
+	for _, rt := range a.routes {
+		if rt.Method != method && rt.Method != "ANY" {
+			continue
+		}
+		rank, params, ok := matchPath(rt.Path, segs)
+		if !ok {
+			continue
+		}
+		methodRank := 0
+		if rt.Method == method {
+			methodRank = 1
+		}
+		rank = append(rank, methodRank)
+		if best == nil || slices.Compare(rank, bestRank) > 0 {
+			best, bestRank, bestParams = rt, rank, params
+		}
+	}
+	return best, bestParams
+}
+
+// matchPath matches a route's path against a request's escaped path
+// segments, and ranks each segment of the match: 2 literal, 1 parameter,
+// 0 greedy.
+func matchPath(routePath string, segs []string) (rank []int, params map[string]string, ok bool) {
+	if routePath == "/" {
+		return []int{2}, nil, len(segs) == 1 && segs[0] == ""
+	}
+	rsegs := strings.Split(routePath[1:], "/")
+	for i, rs := range rsegs {
+		name, isParam := paramName(rs)
+		if isParam && strings.HasSuffix(name, "+") {
+			rest := segs[i:]
+			if len(rest) == 0 || rest[0] == "" {
+				return nil, nil, false
+			}
+			v, err := url.PathUnescape(strings.Join(rest, "/"))
+			if err != nil {
+				return nil, nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[strings.TrimSuffix(name, "+")] = v
+			return append(rank, 0), params, true
+		}
+		if i >= len(segs) || segs[i] == "" {
+			return nil, nil, false
+		}
+		if !isParam {
+			if segs[i] != rs {
+				return nil, nil, false
+			}
+			rank = append(rank, 2)
+			continue
+		}
+		v, err := url.PathUnescape(segs[i])
+		if err != nil {
+			return nil, nil, false
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[name] = v
+		rank = append(rank, 1)
+	}
+	return rank, params, len(segs) == len(rsegs)
+}
+
+// authorize runs the route's authorizer, if it has one, as API Gateway
+// does before it invokes the function: without a valid token the answer
+// is 401 (403 for a token without the route's scopes) and the function
+// never runs. ok is false when the request was answered.
+func (a *api) authorize(w http.ResponseWriter, r *http.Request, rt *route, requestID string, start time.Time) (
+	jwt *events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription, ok bool) {
+	if rt.Authorizer == "" {
+		return nil, true
+	}
+	az, found := a.authorizers[rt.Authorizer]
+	var err error
+	if !found {
+		err = fmt.Errorf("no authorizer %s", rt.Authorizer)
+	} else if jwt, err = az.jwt.authorize(r.Context(), r.Header.Get(az.header), rt.Scopes); err == nil {
+		return jwt, true
+	}
+	status, body := http.StatusUnauthorized, bodyUnauthorized
+	if errors.Is(err, errForbidden) {
+		status, body = http.StatusForbidden, bodyForbidden
+	}
+	gatewayAnswer(w, status, body)
+	a.log.Info("request", "requestId", requestID, "routeKey", rt.RouteKey(), "status", status,
+		"authorizerError", err.Error(), "latencyMs", a.now().Sub(start).Milliseconds())
+	return nil, false
+}
+
 // invoke runs the route's function with the request as a v2 event and
 // writes its response back, as the Lambda proxy integration does.
-func (a *api) invoke(w http.ResponseWriter, r *http.Request, rt *route, origin string, allowed bool) {
+func (a *api) invoke(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string, origin string, allowed bool) {
 	start := a.now()
 	requestID := gatewayRequestID()
 	w.Header().Set("Apigw-Requestid", requestID)
@@ -123,6 +248,10 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request, rt *route, origin s
 	}
 	w.Header().Add("Vary", "Origin")
 
+	claims, ok := a.authorize(w, r, rt, requestID, start)
+	if !ok {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil {
 		return // the client went away
@@ -132,6 +261,10 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request, rt *route, origin s
 		return
 	}
 	ev := buildEvent(r, rt.routeSpec, body, requestID, start)
+	ev.PathParameters = params
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: claims}
+	}
 
 	// A Lambda runs to completion even if the client leaves; it stops at its
 	// Timeout.
@@ -183,7 +316,7 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request, rt *route, origin s
 		"latencyMs", a.now().Sub(start).Milliseconds())
 }
 
-func callHandler(ctx context.Context, h handlerFunc, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+func callHandler(ctx context.Context, h HTTPHandler, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler panicked: %v", p)
@@ -383,8 +516,8 @@ var placeholderPage = template.Must(template.New("placeholder").Parse(`<!doctype
 
 func (a *api) placeholder(w http.ResponseWriter, r *http.Request) {
 	var routes []string
-	for k := range a.routes {
-		routes = append(routes, k)
+	for _, rt := range a.routes {
+		routes = append(routes, rt.RouteKey())
 	}
 	slices.Sort(routes)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

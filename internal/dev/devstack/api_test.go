@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,26 +24,186 @@ func TestRoutesAndCORSFromTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	routes, err := httpRoutes(tmpl)
+	spec, err := httpAPI(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := httpRoutes(tmpl, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range routes {
+		got[r.RouteKey()] = r.Function + " " + r.Timeout.String() + " " + r.Authorizer
+		if _, ok := httpFunctions[r.Function]; !ok {
+			t.Errorf("route %s goes to %s, which has no constructor in httpFunctions (functions.go)", r.RouteKey(), r.Function)
+		}
+	}
+	for key, want := range map[string]string{
+		"POST /consultations": "ConsultationFunction 10s ",
+		"POST /contact":       "ContactFunction 10s ",
+	} {
+		if got[key] != want {
+			t.Errorf("route %s = %q, want %q (function, timeout, no authorizer)", key, got[key], want)
+		}
+	}
+	if strings.Join(spec.cors.Methods, ",") != "POST,OPTIONS" || strings.Join(spec.cors.Headers, ",") != "content-type,idempotency-key" || spec.cors.MaxAge != 600 {
+		t.Errorf("CORS = %+v", spec.cors)
+	}
+}
+
+// templateWithAPI is a template whose one HTTP API has the given Auth
+// section and whose function Fn has the given HttpApi events.
+func templateWithAPI(auth map[string]any, events map[string]any) *samtemplate.Template {
+	api := map[string]any{}
+	if auth != nil {
+		api["Auth"] = auth
+	}
+	return &samtemplate.Template{Resources: map[string]samtemplate.Resource{
+		"Api": {Type: "AWS::Serverless::HttpApi", Properties: api},
+		"Fn":  {Type: "AWS::Serverless::Function", Properties: map[string]any{"Timeout": 5, "Events": events}},
+	}}
+}
+
+func httpEvent(method, path string, auth map[string]any) map[string]any {
+	p := map[string]any{"ApiId": map[string]any{"Ref": "Api"}, "Method": method, "Path": path}
+	if auth != nil {
+		p["Auth"] = auth
+	}
+	return map[string]any{"Type": "HttpApi", "Properties": p}
+}
+
+var jwtAuth = map[string]any{"Authorizers": map[string]any{"StaffJwt": map[string]any{
+	"IdentitySource":   "$request.header.Authorization",
+	"JwtConfiguration": map[string]any{"issuer": map[string]any{"Fn::Sub": "https://cognito-idp"}, "audience": []any{map[string]any{"Ref": "Client"}}},
+}}}
+
+func TestRouteAuthFromTemplate(t *testing.T) {
+	events := map[string]any{
+		"Page":  httpEvent("GET", "/staff", map[string]any{"Authorizer": "NONE"}),
+		"List":  httpEvent("get", "/staff/leads", map[string]any{"Authorizer": "StaffJwt"}),
+		"Get":   httpEvent("GET", "/staff/leads/{id}", map[string]any{"Authorizer": "StaffJwt", "AuthorizationScopes": []any{"leads/read"}}),
+		"Proxy": httpEvent("ANY", "/files/{path+}", nil),
+	}
+	spec, err := httpAPI(templateWithAPI(jwtAuth, events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.authorizers["StaffJwt"].header != "Authorization" {
+		t.Errorf("authorizers = %+v", spec.authorizers)
+	}
+	routes, err := httpRoutes(templateWithAPI(jwtAuth, events), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, r := range routes {
-		got = append(got, r.RouteKey()+" "+r.Function+" "+r.Timeout.String())
-		if _, ok := forms[r.Function]; !ok {
-			t.Errorf("route %s goes to %s, which the dev stack has no form for", r.RouteKey(), r.Function)
-		}
+		got = append(got, fmt.Sprintf("%s %s %v %s", r.RouteKey(), r.Authorizer, r.Scopes, r.Timeout))
 	}
-	if want := "POST /consultations ConsultationFunction 10s,POST /contact ContactFunction 10s"; strings.Join(got, ",") != want {
-		t.Errorf("routes = %v, want %s", got, want)
+	want := "ANY /files/{path+}  [] 5s|GET /staff  [] 5s|GET /staff/leads StaffJwt [] 5s|GET /staff/leads/{id} StaffJwt [leads/read] 5s"
+	if strings.Join(got, "|") != want {
+		t.Errorf("routes =\n%s\nwant\n%s", strings.Join(got, "|"), want)
 	}
-	cors, err := httpAPICORS(tmpl)
+
+	// A default authorizer guards every route that does not say NONE.
+	withDefault := map[string]any{"Authorizers": jwtAuth["Authorizers"], "DefaultAuthorizer": "StaffJwt"}
+	tmpl := templateWithAPI(withDefault, events)
+	spec, err = httpAPI(tmpl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(cors.Methods, ",") != "POST,OPTIONS" || strings.Join(cors.Headers, ",") != "content-type,idempotency-key" || cors.MaxAge != 600 {
-		t.Errorf("CORS = %+v", cors)
+	routes, _ = httpRoutes(tmpl, spec)
+	for _, r := range routes {
+		want := "StaffJwt"
+		if r.Path == "/staff" { // Authorizer: NONE
+			want = ""
+		}
+		if r.Authorizer != want {
+			t.Errorf("with a default authorizer, %s has authorizer %q, want %q", r.RouteKey(), r.Authorizer, want)
+		}
+	}
+
+	for _, tt := range []struct {
+		name   string
+		auth   map[string]any
+		events map[string]any
+		want   string
+	}{
+		{"undeclared authorizer", jwtAuth, map[string]any{"E": httpEvent("GET", "/x", map[string]any{"Authorizer": "Other"})}, "Other"},
+		{"scopes without authorizer", nil, map[string]any{"E": httpEvent("GET", "/x", map[string]any{"AuthorizationScopes": []any{"a"}})}, "AuthorizationScopes"},
+		{"greedy not last", nil, map[string]any{"E": httpEvent("GET", "/{p+}/x", nil)}, "/{p+}/x"},
+		{"empty segment", nil, map[string]any{"E": httpEvent("GET", "/a//b", nil)}, "/a//b"},
+		{"half a brace", nil, map[string]any{"E": httpEvent("GET", "/a{b", nil)}, "/a{b"},
+		{"no method", nil, map[string]any{"E": httpEvent("", "/x", nil)}, "/x"},
+		{"duplicate route", nil, map[string]any{"E": httpEvent("GET", "/x", nil), "F": httpEvent("get", "/x", nil)}, "GET /x"},
+		{"lambda authorizer", map[string]any{"Authorizers": map[string]any{"L": map[string]any{"FunctionArn": "arn"}}}, nil, "JWT authorizers only"},
+		{"query identity source", map[string]any{"Authorizers": map[string]any{"Q": map[string]any{
+			"IdentitySource": "$request.querystring.token", "JwtConfiguration": map[string]any{}}}}, nil, "header"},
+		{"unknown default", map[string]any{"DefaultAuthorizer": "Nope"}, nil, "Nope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := templateWithAPI(tt.auth, tt.events)
+			spec, err := httpAPI(tmpl)
+			if err == nil {
+				_, err = httpRoutes(tmpl, spec)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Routes match as on API Gateway: the most specific one, with its path
+// parameters; a page route asked for with a trailing slash redirects.
+func TestRouteMatching(t *testing.T) {
+	var called []string
+	handler := func(name string) HTTPHandler {
+		return func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			called = append(called, fmt.Sprintf("%s %s %v", name, ev.RouteKey, ev.PathParameters))
+			return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
+		}
+	}
+	a := &api{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+	for _, rs := range []routeSpec{
+		{Method: "GET", Path: "/staff"}, {Method: "GET", Path: "/staff/{asset}"}, {Method: "GET", Path: "/staff/config.json"},
+		{Method: "GET", Path: "/staff/leads"}, {Method: "GET", Path: "/staff/leads/{id}"}, {Method: "PATCH", Path: "/staff/leads/{id}"},
+		{Method: "ANY", Path: "/files/{path+}"}, {Method: "DELETE", Path: "/files/{path+}"},
+	} {
+		rs.Function, rs.Timeout = "Fn", time.Second
+		a.routes = append(a.routes, &route{routeSpec: rs, handle: handler(rs.RouteKey())})
+	}
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/staff", "GET /staff GET /staff map[]"},
+		{"GET", "/staff/app.js", "GET /staff/{asset} GET /staff/{asset} map[asset:app.js]"},
+		{"GET", "/staff/config.json", "GET /staff/config.json GET /staff/config.json map[]"},
+		{"GET", "/staff/leads", "GET /staff/leads GET /staff/leads map[]"},
+		{"GET", "/staff/leads/019cb963-0b4e", "GET /staff/leads/{id} GET /staff/leads/{id} map[id:019cb963-0b4e]"},
+		{"PATCH", "/staff/leads/a%20b", "PATCH /staff/leads/{id} PATCH /staff/leads/{id} map[id:a b]"},
+		{"POST", "/files/a/b.txt", "ANY /files/{path+} ANY /files/{path+} map[path:a/b.txt]"},
+		{"DELETE", "/files/a/b.txt", "DELETE /files/{path+} DELETE /files/{path+} map[path:a/b.txt]"},
+	} {
+		called = nil
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest(tt.method, "http://127.0.0.1:3000"+tt.path, nil))
+		if w.Code != 200 || len(called) != 1 || called[0] != tt.want {
+			t.Errorf("%s %s = %d, called %q, want %q", tt.method, tt.path, w.Code, called, tt.want)
+		}
+	}
+	for _, tt := range []struct{ method, path string }{
+		{"POST", "/staff/leads"}, {"GET", "/staff/leads/1/2"}, {"GET", "/files"}, {"GET", "/files/"}, {"DELETE", "/staff/leads/1"},
+	} {
+		called = nil
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest(tt.method, "http://127.0.0.1:3000"+tt.path, nil))
+		if w.Code != 404 || len(called) != 0 {
+			t.Errorf("%s %s = %d, called %q, want API Gateway's 404", tt.method, tt.path, w.Code, called)
+		}
+	}
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, httptest.NewRequest("GET", "http://127.0.0.1:3000/staff/?x=1", nil))
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "/staff?x=1" {
+		t.Errorf("GET /staff/ = %d Location %q, want a redirect to /staff?x=1", w.Code, w.Header().Get("Location"))
 	}
 }
 
@@ -119,7 +280,7 @@ func TestInvokeWritesResponse(t *testing.T) {
 		}, nil
 	}
 	a := &api{
-		routes: map[string]*route{"POST /contact": {routeSpec: routeSpec{Method: "POST", Path: "/contact", Function: "ContactFunction", Timeout: time.Second}, handle: handle}},
+		routes: []*route{{routeSpec: routeSpec{Method: "POST", Path: "/contact", Function: "ContactFunction", Timeout: time.Second}, handle: handle}},
 		cors:   corsConfig{Origins: map[string]bool{"http://127.0.0.1:3000": true}},
 		log:    slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
 	}
@@ -169,7 +330,7 @@ func TestStaticSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	a := &api{routes: map[string]*route{}, site: root, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+	a := &api{site: root, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
 	get := func(a *api, path string) (int, string, string) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "http://127.0.0.1:3000/", nil)
@@ -195,7 +356,7 @@ func TestStaticSite(t *testing.T) {
 		}
 	}
 
-	empty := &api{routes: map[string]*route{"POST /contact": nil}, log: a.log, now: time.Now, inbox: "http://127.0.0.1:8005/"}
+	empty := &api{routes: []*route{{routeSpec: routeSpec{Method: "POST", Path: "/contact"}}}, log: a.log, now: time.Now, inbox: "http://127.0.0.1:8005/"}
 	if code, ct, body := get(empty, "/"); code != 200 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "POST /contact") || !strings.Contains(body, "8005") {
 		t.Errorf("placeholder = %d %s %q", code, ct, body)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 )
 
 // Config is the dev stack's configuration. ConfigFromEnv reads it with the
@@ -17,6 +19,9 @@ type Config struct {
 	DynamoPort int // LEADPIPE_DYNAMO_PORT, default 8000: dynalite
 	SESPort    int // LEADPIPE_SES_PORT, default 8005: aws-ses-v2-local, the staff inbox
 	StreamPort int // LEADPIPE_STREAM_PORT, default 8001: the stream proxy in front of dynalite
+	// CognitoPort is LEADPIPE_COGNITO_PORT, default 9229: cognito-local,
+	// the staff user pool.
+	CognitoPort int
 
 	// Table is the leads table's name (LEADPIPE_TABLE, default "leads").
 	Table string
@@ -27,15 +32,27 @@ type Config struct {
 	// SiteDir holds the website served at / (LEADPIPE_SITE_DIR); empty
 	// means examples/website in the module.
 	SiteDir string
+	// StaffPassword is the seeded staff account's password
+	// (LEADPIPE_DEV_STAFF_PASSWORD); empty means DefaultStaffPassword. It
+	// must meet the staff pool's password policy.
+	StaffPassword string
 
 	// Env is the functions' environment: the variables template.yaml sets
-	// on them, with dev defaults (see ConfigFromEnv). LEADS_TABLE and the
-	// AWS variables are set by Run; an empty THANK_YOU_URL becomes the
-	// example site's thank-you page.
+	// on them, with dev defaults (see ConfigFromEnv). Run adds LEADS_TABLE,
+	// the AWS settings, the user pool's (USER_POOL_ID, USER_POOL_CLIENT_ID,
+	// COGNITO_ENDPOINT) and a new CURSOR_SECRET; an empty THANK_YOU_URL
+	// becomes the example site's thank-you page, an empty INBOX_URL the
+	// local API's /staff.
 	Env map[string]string
 
+	// Template is the SAM template whose table, routes and authorizers the
+	// stack serves; nil means template.yaml in the module.
+	Template *samtemplate.Template
+	// Functions add to (or replace) the functions the stack can run behind
+	// the template's routes, by logical ID; tests use it.
+	Functions map[string]HTTPFunction
 	// NewNotifier builds the notify function's handler; nil means the
-	// wiring in notify.go.
+	// notify function's own wiring (functions.go).
 	NewNotifier NewNotifier
 
 	// Out receives the URLs and the final "leadpipe dev stack ready" line;
@@ -50,11 +67,15 @@ type Config struct {
 
 // Endpoints are the base URLs of a running stack.
 type Endpoints struct {
-	API    string // website and HTTP API
-	SES    string // aws-ses-v2-local: its page is the staff inbox, GET /store the mail as JSON
-	Dynamo string // dynalite itself
-	Stream string // the stream proxy: the DynamoDB endpoint the functions use
-	Table  string
+	API     string // website and HTTP API
+	SES     string // aws-ses-v2-local: its page shows the mail sent, GET /store the mail as JSON
+	Dynamo  string // dynalite itself
+	Stream  string // the stream proxy: the DynamoDB endpoint the functions use
+	Cognito string // cognito-local: the staff user pool's API
+	Table   string
+	// UserPoolID and ClientID are the local staff pool and the inbox's app
+	// client in it.
+	UserPoolID, ClientID string
 }
 
 // ReadyLine is the last line Run prints once the stack is up.
@@ -70,6 +91,7 @@ var portVars = []struct {
 	{"LEADPIPE_DYNAMO_PORT", 8000, func(c *Config) *int { return &c.DynamoPort }},
 	{"LEADPIPE_STREAM_PORT", 8001, func(c *Config) *int { return &c.StreamPort }},
 	{"LEADPIPE_SES_PORT", 8005, func(c *Config) *int { return &c.SESPort }},
+	{"LEADPIPE_COGNITO_PORT", 9229, func(c *Config) *int { return &c.CognitoPort }},
 }
 
 // functionDefaults are the functions' settings in the dev stack: the
@@ -96,12 +118,14 @@ var functionDefaults = []struct{ name, def string }{
 	{"CALLBACK_PROMISE", "within one business day"},
 	{"CLINIC_TIMEZONE", ""},
 	{"SES_CONFIGURATION_SET", ""},
+	{"INBOX_URL", ""}, // the local API's /staff, see Run
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
 // names the variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: "leads", SiteDir: strings.TrimSpace(getenv("LEADPIPE_SITE_DIR")), Env: map[string]string{}}
+	c := Config{Table: "leads", SiteDir: strings.TrimSpace(getenv("LEADPIPE_SITE_DIR")), Env: map[string]string{},
+		StaffPassword: DefaultStaffPassword}
 	for _, p := range portVars {
 		port := p.def
 		if v := strings.TrimSpace(getenv(p.name)); v != "" {
@@ -115,6 +139,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := strings.TrimSpace(getenv("LEADPIPE_TABLE")); v != "" {
 		c.Table = v
+	}
+	if v := getenv("LEADPIPE_DEV_STAFF_PASSWORD"); v != "" {
+		c.StaffPassword = v
 	}
 	if v := strings.TrimSpace(getenv("LEADPIPE_ALLOWED_ORIGINS")); v != "" {
 		for _, o := range strings.Split(v, ",") {
@@ -148,6 +175,9 @@ func (c *Config) check() error {
 	if c.Table == "" {
 		return fmt.Errorf("LEADPIPE_TABLE must not be empty")
 	}
+	if err := checkPassword(c.staffPassword()); err != nil {
+		return err
+	}
 	for _, o := range c.AllowedOrigins {
 		u, err := url.Parse(o)
 		if o == "*" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
@@ -155,4 +185,11 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+func (c *Config) staffPassword() string {
+	if c.StaffPassword == "" {
+		return DefaultStaffPassword
+	}
+	return c.StaffPassword
 }

@@ -33,14 +33,15 @@ func (l testLog) Write(p []byte) (int, error) {
 }
 
 // startStack runs the stack in process on free ports until the test ends,
-// then checks that it stopped and left nothing listening.
-func startStack(t *testing.T, tune func(*devstack.Config)) devstack.Endpoints {
+// then checks that it stopped and left nothing listening. It returns the
+// stack's addresses and what it printed.
+func startStack(t *testing.T, tune func(*devstack.Config)) (devstack.Endpoints, string) {
 	t.Helper()
 	cfg, err := devstack.ConfigFromEnv(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.APIPort, cfg.DynamoPort, cfg.SESPort, cfg.StreamPort = 0, 0, 0, 0
+	cfg.APIPort, cfg.DynamoPort, cfg.SESPort, cfg.StreamPort, cfg.CognitoPort = 0, 0, 0, 0, 0
 	out := &bytes.Buffer{}
 	cfg.Out, cfg.Log = out, testLog{t}
 	ready := make(chan devstack.Endpoints, 1)
@@ -72,7 +73,7 @@ func startStack(t *testing.T, tune func(*devstack.Config)) devstack.Endpoints {
 		case <-time.After(30 * time.Second):
 			t.Fatal("Run did not return 30 s after its context ended")
 		}
-		for _, u := range []string{ep.API, ep.SES, ep.Dynamo, ep.Stream} {
+		for _, u := range []string{ep.API, ep.SES, ep.Dynamo, ep.Stream, ep.Cognito} {
 			if c, err := net.DialTimeout("tcp", strings.TrimPrefix(u, "http://"), time.Second); err == nil {
 				c.Close()
 				t.Errorf("%s still accepts connections after the stack stopped", u)
@@ -82,12 +83,17 @@ func startStack(t *testing.T, tune func(*devstack.Config)) devstack.Endpoints {
 	if !strings.HasSuffix(strings.TrimSpace(out.String()), devstack.ReadyLine) {
 		t.Errorf("output does not end with %q:\n%s", devstack.ReadyLine, out)
 	}
-	for _, u := range []string{ep.API, ep.SES, ep.Dynamo} {
+	for _, u := range []string{ep.API, ep.SES, ep.Dynamo, ep.Cognito} {
 		if !strings.HasPrefix(u, "http://127.0.0.1:") || !strings.Contains(out.String(), u) {
 			t.Errorf("endpoint %q is not on 127.0.0.1 or not printed:\n%s", u, out)
 		}
 	}
-	return ep
+	// Where the inbox is and how to sign in, once the template has it.
+	if strings.Contains(out.String(), "GET "+ep.API+"/staff  (") &&
+		(!strings.Contains(out.String(), ep.API+"/staff/\n") || !strings.Contains(out.String(), devstack.StaffUser)) {
+		t.Errorf("the template has the inbox page, but the output does not say where it is and how to sign in:\n%s", out)
+	}
+	return ep, out.String()
 }
 
 // eventBody is the body of a sample event in events/, decoded.
@@ -141,7 +147,7 @@ func do(t *testing.T, method, url, body string, header map[string]string) (*http
 }
 
 func TestDevStack(t *testing.T) {
-	ep := startStack(t, nil)
+	ep, _ := startStack(t, nil)
 	origin := ep.API // the example site's own origin, allowed by default
 
 	var consultationID string
@@ -316,6 +322,7 @@ func TestPortInUseIsNamed(t *testing.T) {
 		{"LEADPIPE_SES_PORT", func(c *devstack.Config) { c.SESPort = port }},
 		{"LEADPIPE_STREAM_PORT", func(c *devstack.Config) { c.StreamPort = port }},
 		{"LEADPIPE_API_PORT", func(c *devstack.Config) { c.APIPort = port }},
+		{"LEADPIPE_COGNITO_PORT", func(c *devstack.Config) { c.CognitoPort = port }},
 	} {
 		t.Run(tt.env, func(t *testing.T) {
 			cfg := devstack.Config{Table: "leads"}

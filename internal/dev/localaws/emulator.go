@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -25,7 +26,7 @@ const (
 
 // Emulator is a running emulator process.
 type Emulator struct {
-	// Name says which emulator this is: dynalite, ses or rie.
+	// Name says which emulator this is: dynalite, ses, cognito or rie.
 	Name string
 	// Endpoint is the emulator's base URL, http://127.0.0.1:<Port>.
 	Endpoint string
@@ -35,9 +36,10 @@ type Emulator struct {
 	// PID is the emulator's process ID, which is also its process group ID.
 	PID int
 
-	out    *output
-	exited chan struct{} // closed once the process has been reaped
-	err    error         // cmd.Wait's result, set before exited is closed
+	out     *output
+	dataDir string        // removed once the process is gone; "" for none
+	exited  chan struct{} // closed once the process has been reaped
+	err     error         // cmd.Wait's result, set before exited is closed
 
 	mu      sync.Mutex
 	stopped bool
@@ -142,13 +144,23 @@ func (e *Emulator) terminate(grace time.Duration) error {
 		return e.stopErr
 	}
 	e.stopped = true
+	e.stopErr = e.kill(grace)
+	if e.dataDir != "" {
+		if err := os.RemoveAll(e.dataDir); err != nil {
+			e.stopErr = errors.Join(e.stopErr, fmt.Errorf("stop %s: remove its data: %w", e.Name, err))
+		}
+	}
+	return e.stopErr
+}
 
+// kill ends the process group, after grace with SIGTERM if grace > 0, and
+// waits until the processes are gone.
+func (e *Emulator) kill(grace time.Duration) error {
 	select {
 	case <-e.exited:
 		// Died by itself: clear what it left behind and say so.
-		e.stopErr = fmt.Errorf("%s (pid %d) exited before Stop (%v)%s", e.Name, e.PID, e.err, e.out.quote())
 		killGroup(e.PID, syscall.SIGKILL)
-		return e.stopErr
+		return fmt.Errorf("%s (pid %d) exited before Stop (%v)%s", e.Name, e.PID, e.err, e.out.quote())
 	default:
 	}
 
@@ -168,13 +180,12 @@ func (e *Emulator) terminate(grace time.Duration) error {
 	select {
 	case <-e.exited:
 	case <-time.After(reapTimeout):
-		e.stopErr = fmt.Errorf("stop %s: pid %d still running %v after SIGKILL", e.Name, e.PID, reapTimeout)
-		return e.stopErr
+		return fmt.Errorf("stop %s: pid %d still running %v after SIGKILL", e.Name, e.PID, reapTimeout)
 	}
 	if !waitGone(kids, reapTimeout) {
-		e.stopErr = fmt.Errorf("stop %s: child processes %v still running after SIGKILL", e.Name, kids)
+		return fmt.Errorf("stop %s: child processes %v still running after SIGKILL", e.Name, kids)
 	}
-	return e.stopErr
+	return nil
 }
 
 func exitCode(err error) int {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestStartNodeNotInstalled(t *testing.T) {
-	_, err := startNodeIn(context.Background(), t.TempDir(), "dynalite", "dynalite.js", "dynalite", Options{})
+	_, err := startNodeIn(context.Background(), t.TempDir(), nodeEmulator{name: "dynalite", script: "dynalite.js", pkg: "dynalite"}, Options{})
 	if !errors.Is(err, ErrNotInstalled) {
 		t.Fatalf("got %v, want an error wrapping ErrNotInstalled", err)
 	}

@@ -1,6 +1,7 @@
 // Package localaws starts the real local AWS API emulators for tests and the
-// dev stack: dynalite for DynamoDB, aws-ses-v2-local for SES v2 and the AWS
-// Lambda Runtime Interface Emulator for running a function binary.
+// dev stack: dynalite for DynamoDB, aws-ses-v2-local for SES v2,
+// cognito-local for Cognito user pools and the AWS Lambda Runtime Interface
+// Emulator for running a function binary.
 //
 // Every emulator is a child process bound to 127.0.0.1 only, in its own
 // process group, and (on Linux) killed by the kernel if the process that
@@ -9,9 +10,10 @@
 // RIE from bin/aws-lambda-rie (both installed by make test); when they are
 // missing the Start functions return an error wrapping ErrNotInstalled.
 //
-// Emulators keep their data in memory: an emulator stopped and started again
-// on the same port (to simulate an outage and its recovery) starts empty, so
-// DynamoDB tables must be created again.
+// Emulators keep their data in memory (cognito-local in a temporary directory
+// removed by Stop): an emulator stopped and started again on the same port
+// (to simulate an outage and its recovery) starts empty, so DynamoDB tables
+// and user pools must be created again.
 package localaws
 
 import (
@@ -47,8 +49,8 @@ const (
 	// portAttempts is how often a start on a picked free port is retried when
 	// another process takes that port between picking and binding it.
 	portAttempts = 3
-	// exitPortInUse is the exit code of infra/dynalite.js and infra/ses.js
-	// when their port is taken.
+	// exitPortInUse is the exit code of the infra/*.js emulator wrappers when
+	// their port is taken.
 	exitPortInUse = 3
 
 	rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
@@ -100,7 +102,7 @@ func ModuleRoot() (string, error) {
 // transactions and no TTL expiry. ctx bounds the startup only: the emulator
 // runs until Stop or Kill.
 func StartDynamo(ctx context.Context, opts Options) (*Emulator, error) {
-	return startNode(ctx, "dynalite", "dynalite.js", "dynalite", opts)
+	return startNode(ctx, nodeEmulator{name: "dynalite", script: "dynalite.js", pkg: "dynalite"}, opts)
 }
 
 // StartSES starts aws-ses-v2-local, an SES v2 API that captures mail in
@@ -108,34 +110,68 @@ func StartDynamo(ctx context.Context, opts Options) (*Emulator, error) {
 // mail as JSON and POST /clear-store empties it. ctx bounds the startup only:
 // the emulator runs until Stop or Kill.
 func StartSES(ctx context.Context, opts Options) (*Emulator, error) {
-	return startNode(ctx, "ses", "ses.js", "aws-ses-v2-local", opts)
+	return startNode(ctx, nodeEmulator{name: "ses", script: "ses.js", pkg: "aws-ses-v2-local"}, opts)
 }
 
-// startNode runs one of the infra/*.js wrappers, which print
-// "<name> listening on http://127.0.0.1:<port>" once they accept connections.
-func startNode(ctx context.Context, name, script, pkg string, opts Options) (*Emulator, error) {
+// StartCognito starts cognito-local, a Cognito user pools API, on 127.0.0.1.
+// Its tokens are RS256 JWTs with the issuer http://127.0.0.1:<port>/<poolId>,
+// and its keys are served at /<poolId>/.well-known/jwks.json. Pools do not
+// make email the username. Its data lives in a temporary directory that Stop
+// removes. Talk to it with CognitoCall. ctx bounds the startup only: the
+// emulator runs until Stop or Kill.
+func StartCognito(ctx context.Context, opts Options) (*Emulator, error) {
+	return startNode(ctx, nodeEmulator{name: "cognito", script: "cognito.js", pkg: "cognito-local", dataDir: true}, opts)
+}
+
+// nodeEmulator is one of the infra/*.js wrappers, which print
+// "<name> listening on http://127.0.0.1:<port>" once they accept
+// connections.
+type nodeEmulator struct {
+	name, script, pkg string
+	// dataDir: the wrapper takes a directory for its data as its second
+	// argument; a new temporary one is made for each start.
+	dataDir bool
+}
+
+func startNode(ctx context.Context, n nodeEmulator, opts Options) (*Emulator, error) {
 	root, err := ModuleRoot()
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", n.name, err)
 	}
-	return startNodeIn(ctx, root, name, script, pkg, opts)
+	return startNodeIn(ctx, root, n, opts)
 }
 
-func startNodeIn(ctx context.Context, root, name, script, pkg string, opts Options) (*Emulator, error) {
+func startNodeIn(ctx context.Context, root string, n nodeEmulator, opts Options) (*Emulator, error) {
 	infra := filepath.Join(root, "infra")
-	if _, err := os.Stat(filepath.Join(infra, "node_modules", pkg, "package.json")); err != nil {
-		return nil, fmt.Errorf("start %s: infra/node_modules/%s is missing: run `make test` or `npm ci --prefix infra`: %w", name, pkg, ErrNotInstalled)
+	if _, err := os.Stat(filepath.Join(infra, "node_modules", n.pkg, "package.json")); err != nil {
+		return nil, fmt.Errorf("start %s: infra/node_modules/%s is missing: run `make test` or `npm ci --prefix infra`: %w", n.name, n.pkg, ErrNotInstalled)
 	}
 	node, err := nodeBinary()
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", n.name, err)
 	}
-	return startOnPort(ctx, name, opts.Port, func(port int) (*Emulator, error) {
-		cmd := exec.Command(node, filepath.Join(infra, script), strconv.Itoa(port))
+	return startOnPort(ctx, n.name, opts.Port, func(port int) (*Emulator, error) {
+		args := []string{filepath.Join(infra, n.script), strconv.Itoa(port)}
+		var dir string
+		if n.dataDir {
+			if dir, err = os.MkdirTemp("", "leadpipe-"+n.name+"-"); err != nil {
+				return nil, fmt.Errorf("start %s: data directory: %w", n.name, err)
+			}
+			args = append(args, dir)
+		}
+		cmd := exec.Command(node, args...)
 		cmd.Dir = root
 		cmd.Env = nodeEnv()
-		marker := fmt.Sprintf("%s listening on http://127.0.0.1:%d", name, port)
-		return launch(ctx, name, port, cmd, marker, opts.Log)
+		marker := fmt.Sprintf("%s listening on http://127.0.0.1:%d", n.name, port)
+		e, err := launch(ctx, n.name, port, cmd, marker, opts.Log)
+		if err != nil {
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
+			return nil, err
+		}
+		e.dataDir = dir
+		return e, nil
 	})
 }
 

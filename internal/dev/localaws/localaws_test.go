@@ -168,6 +168,7 @@ func TestStop(t *testing.T) {
 	for name, start := range map[string]func(context.Context, localaws.Options) (*localaws.Emulator, error){
 		"dynalite": localaws.StartDynamo,
 		"ses":      localaws.StartSES,
+		"cognito":  localaws.StartCognito,
 	} {
 		t.Run(name, func(t *testing.T) {
 			e, err := start(context.Background(), localaws.Options{})
@@ -175,10 +176,14 @@ func TestStop(t *testing.T) {
 			if !localaws.Alive(e.PID) || !listening(e.Port) {
 				t.Fatalf("%s not running after start", name)
 			}
+			dir := localaws.DataDir(e)
 			if err := e.Stop(); err != nil {
 				t.Fatalf("stop: %v", err)
 			}
 			assertGone(t, e)
+			if _, err := os.Stat(dir); dir != "" && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("data directory %s left behind (%v)", dir, err)
+			}
 			if err := e.Stop(); err != nil {
 				t.Errorf("second stop: %v", err)
 			}
@@ -260,6 +265,7 @@ func TestOccupiedPort(t *testing.T) {
 	for name, start := range map[string]func(context.Context, localaws.Options) (*localaws.Emulator, error){
 		"dynalite": localaws.StartDynamo,
 		"ses":      localaws.StartSES,
+		"cognito":  localaws.StartCognito,
 	} {
 		t.Run(name, func(t *testing.T) {
 			e, err := start(context.Background(), localaws.Options{Port: port})
@@ -279,7 +285,7 @@ func TestOccupiedPort(t *testing.T) {
 
 // TestWrapperTakenPort runs the Node wrappers themselves on a taken port, as
 // when another process grabs a picked port first: they must say so and exit 3
-// (which StartDynamo and StartSES answer with a new port), not report success.
+// (which the Start functions answer with a new port), not report success.
 func TestWrapperTakenPort(t *testing.T) {
 	t.Parallel()
 	root, err := localaws.ModuleRoot()
@@ -299,11 +305,12 @@ func TestWrapperTakenPort(t *testing.T) {
 	}
 	defer l.Close()
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	for _, name := range []string{"dynalite", "ses"} {
+	for _, name := range []string{"dynalite", "ses", "cognito"} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			out, err := exec.CommandContext(ctx, node, filepath.Join(root, "infra", name+".js"), port).CombinedOutput()
+			// cognito.js also takes its data directory.
+			out, err := exec.CommandContext(ctx, node, filepath.Join(root, "infra", name+".js"), port, t.TempDir()).CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 				t.Errorf("got %v, want exit status 3", err)

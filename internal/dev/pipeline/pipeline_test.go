@@ -70,9 +70,6 @@ func newStack(t *testing.T) *stack {
 		"LEADS_TABLE": s.tbl.Name, "SENDER_EMAIL": "clinic@example.com", "STAFF_EMAILS": "staff@example.com",
 		"CLINIC_NAME": "Example Clinic", "LOG_LEVEL": "error",
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
 	getenv := func(k string) string { return env[k] }
 	icfg, err := intake.ConfigFromEnv(getenv)
 	if err != nil {

@@ -51,6 +51,14 @@ func SES(t testing.TB) *localaws.Emulator {
 	})
 }
 
+// Cognito starts cognito-local for the test and stops it when the test ends.
+func Cognito(t testing.TB) *localaws.Emulator {
+	t.Helper()
+	return start(t, func(ctx context.Context) (*localaws.Emulator, error) {
+		return localaws.StartCognito(ctx, localaws.Options{})
+	})
+}
+
 // RIE starts the Lambda Runtime Interface Emulator running opts.Binary for
 // the test and stops it when the test ends. Without opts.Log the function's
 // output goes to t.Log.

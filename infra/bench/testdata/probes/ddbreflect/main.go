@@ -18,8 +18,8 @@ func main() {
 	if len(os.Args) > 5 { // never true; the call must only be linked
 		reflect.ValueOf(os.Args).MethodByName(os.Args[1]).Call(nil)
 	}
-	cfg, _ := awsconf.FromEnv()
-	db := dynamodb.NewFromConfig(cfg)
+	settings, _ := awsconf.FromEnv(os.Getenv, dynamodb.ServiceID)
+	db := dynamodb.NewFromConfig(settings.Config())
 	lambda.Start(func(ctx context.Context, ev map[string]string) (string, error) {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(ev["table"]),

@@ -15,8 +15,8 @@ import (
 
 func main() {
 	_ = template.Must(template.New("page").Parse("<p>{{if .}}yes{{end}}</p>")).Execute(os.Stdout, len(os.Args) > 5)
-	cfg, _ := awsconf.FromEnv()
-	db := dynamodb.NewFromConfig(cfg)
+	settings, _ := awsconf.FromEnv(os.Getenv, dynamodb.ServiceID)
+	db := dynamodb.NewFromConfig(settings.Config())
 	lambda.Start(func(ctx context.Context, ev map[string]string) (string, error) {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(ev["table"]),

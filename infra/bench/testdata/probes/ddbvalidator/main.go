@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,8 +15,8 @@ import (
 
 func main() {
 	_ = validator.New(validator.WithRequiredStructEnabled()).Struct(struct{ A string }{})
-	cfg, _ := awsconf.FromEnv()
-	db := dynamodb.NewFromConfig(cfg)
+	settings, _ := awsconf.FromEnv(os.Getenv, dynamodb.ServiceID)
+	db := dynamodb.NewFromConfig(settings.Config())
 	lambda.Start(func(ctx context.Context, ev map[string]string) (string, error) {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(ev["table"]),

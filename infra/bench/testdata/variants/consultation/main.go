@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
@@ -29,11 +28,8 @@ func build(prewarm bool) (*intake.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconf.FromEnv()
-	if err != nil {
-		return nil, err
-	}
-	endpoint := awsconf.Endpoint("DynamoDB")
+	awsCfg := cfg.AWS.Config()
+	endpoint := cfg.AWS.Endpoint(dynamodb.ServiceID)
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint })
 	svc := &lead.Service{
 		Store:         dynamo.New(dynamo.ClientAPI(db), cfg.Table),

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/intake"
 	"github.com/clinicleads/leadpipe/internal/lead"
@@ -26,12 +25,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	awsCfg, err := awsconf.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsconf.Endpoint("DynamoDB") })
+	db := dynamodb.NewFromConfig(cfg.AWS.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID) })
 	svc := &lead.Service{
 		Store:         dynamo.New(db, cfg.Table),
 		Validator:     lead.NewValidator(nil),
