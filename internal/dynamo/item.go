@@ -33,6 +33,7 @@ const (
 	attrConfirmedAt = "confirmedAt"
 	attrLeadID      = "leadId"
 	attrBodyHash    = "bodyHash"
+	attrSuspect     = "suspectedSpam" // only on a lead that has it: true
 
 	// Staff work on a lead (the inbox).
 	attrVersion = "version" // N: 1 when written by intake, +1 per change
@@ -211,6 +212,9 @@ func leadItem(l lead.Lead) map[string]types.AttributeValue {
 	for _, f := range bools {
 		item[f.name] = &types.AttributeValueMemberBOOL{Value: *f.get(&l)}
 	}
+	if l.SuspectedSpam {
+		item[attrSuspect] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	c := l.Consent
 	item[attrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 		"consentToContact":    &types.AttributeValueMemberBOOL{Value: c.ConsentToContact},
@@ -239,6 +243,7 @@ func leadFromItem(item map[string]types.AttributeValue) (lead.Lead, error) {
 		Kind:   lead.Kind(str(item[attrKind])),
 		Status: lead.Status(str(item[attrStatus])),
 	}
+	l.SuspectedSpam = boolean(item[attrSuspect])
 	switch l.Kind {
 	case lead.KindContact:
 		l.Contact = &lead.Contact{}

@@ -185,7 +185,8 @@ func filledLead(t *testing.T, kind lead.Kind) lead.Lead {
 	t.Helper()
 	l := lead.Lead{
 		ID: lead.NewID(t0), Kind: kind, Status: lead.StatusNew, CreatedAt: t0,
-		ExpiresAt: t0.Truncate(time.Second).Add(365 * 24 * time.Hour), // stored in whole seconds
+		ExpiresAt:     t0.Truncate(time.Second).Add(365 * 24 * time.Hour), // stored in whole seconds
+		SuspectedSpam: true,
 	}
 	f := &filler{t: t, prefix: string(kind), seen: map[string]string{}}
 	var form any

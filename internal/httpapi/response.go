@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"html"
 	"net/http"
 	"net/url"
@@ -54,11 +55,12 @@ func HTML(status int, body string) events.APIGatewayV2HTTPResponse {
 
 // Redirect returns a 303 See Other to location, so a browser that posted a
 // form loads the page with GET and a reload does not post again. location
-// must come from configuration, never from the request; one that is not an
-// absolute http(s) URL or a path gets the generic 500 instead of a header
-// that API Gateway would reject or a browser misread.
+// must come from configuration, never from the request; one CheckRedirect
+// refuses gets the generic 500 instead of a header that API Gateway would
+// reject or a browser misread. Configuration is checked with CheckRedirect
+// at start, so this 500 is a programming error.
 func Redirect(location string) events.APIGatewayV2HTTPResponse {
-	if !safeLocation(location) {
+	if CheckRedirect(location) != nil {
 		return JSON(http.StatusInternalServerError, ErrorBody{Error: "internal", Message: internalMessage})
 	}
 	resp := HTML(http.StatusSeeOther,
@@ -67,19 +69,31 @@ func Redirect(location string) events.APIGatewayV2HTTPResponse {
 	return resp
 }
 
-func safeLocation(location string) bool {
+// CheckRedirect reports why Redirect would refuse location, or nil: it
+// must be an absolute http(s) URL with a host, or a path on this host, in
+// printable ASCII. The error completes a sentence that starts with the
+// setting's name.
+func CheckRedirect(location string) error {
 	for i := 0; i < len(location); i++ {
 		if c := location[i]; c < 0x21 || c >= 0x7f {
-			return false // controls, spaces, non-ASCII: header splitting, or a URL browsers repair differently
+			// Controls, spaces, non-ASCII: header splitting, or a URL
+			// browsers repair differently.
+			return errors.New("must be printable ASCII without spaces (percent-encode anything else)")
 		}
 	}
 	u, err := url.Parse(location)
 	if err != nil || location == "" {
-		return false
+		return errors.New("must be a URL such as https://clinic.example/thank-you")
 	}
 	if u.IsAbs() {
-		return (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+		if (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			return nil
+		}
+		return errors.New("must be an http(s) URL with a host, such as https://clinic.example/thank-you")
 	}
 	// A path, but not "//host", which browsers read as another site.
-	return u.Host == "" && len(location) > 0 && location[0] == '/' && (len(location) == 1 || location[1] != '/' && location[1] != '\\')
+	if u.Host == "" && location[0] == '/' && (len(location) == 1 || location[1] != '/' && location[1] != '\\') {
+		return nil
+	}
+	return errors.New("must be an absolute http(s) URL or a path starting with a single /")
 }

@@ -4,19 +4,23 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/clinicleads/leadpipe/internal/awsconf"
+	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/logging"
+	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
 // Config is everything an intake function reads from its environment.
 type Config struct {
 	Table           string        // LEADS_TABLE (required)
-	ThankYouURL     string        // THANK_YOU_URL: absolute http(s) URL, optional
+	ThankYouURL     string        // THANK_YOU_URL: absolute http(s) URL the redirect accepts (httpapi.CheckRedirect), optional
 	Retention       time.Duration // RETENTION_DAYS, default 365
 	SpamRetention   time.Duration // SPAM_RETENTION_DAYS, default 7
 	TurnstileSecret string        // TURNSTILE_SECRET: turns the bot check on
@@ -24,6 +28,18 @@ type Config struct {
 	// AWS holds the region, credentials and AWS_ENDPOINT_URL_DYNAMODB (or
 	// AWS_ENDPOINT_URL), which Lambda sets or the dev stack gives.
 	AWS awsconf.Settings
+
+	// STACK_NAME: optional; metrics are also published by this Stack dimension.
+	Stack string
+	// TURNSTILE_VERIFY_URL: siteverify's URL, default Cloudflare's
+	// (turnstile.CheckURL: https, or http to loopback for a local fake).
+	TurnstileVerifyURL string
+	// ALLOWED_ORIGINS: the website's comma-separated https origins (http
+	// only on loopback); a Turnstile token must have been solved on one of
+	// their hosts. Unset: any host.
+	TurnstileHostnames []string
+	// TURNSTILE_ACTION: optional; a Turnstile token must carry this action.
+	TurnstileAction string
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
@@ -38,9 +54,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("missing environment variable LEADS_TABLE")
 	}
 	if c.ThankYouURL != "" {
-		u, err := url.Parse(c.ThankYouURL)
-		if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return c, fmt.Errorf("THANK_YOU_URL must be an absolute http(s) URL")
+		// The response's own check, so nothing accepted here becomes a 500
+		// after the lead is saved; and absolute, because a path would be
+		// resolved against the API's host, not the clinic's site.
+		if err := httpapi.CheckRedirect(c.ThankYouURL); err != nil {
+			return c, fmt.Errorf("THANK_YOU_URL %w", err)
+		}
+		if u, _ := url.Parse(c.ThankYouURL); !u.IsAbs() {
+			return c, fmt.Errorf("THANK_YOU_URL must be an absolute http(s) URL such as https://clinic.example/thank-you")
 		}
 	}
 	var err error
@@ -53,10 +74,63 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
 		return c, err
 	}
+	if err := c.readSignals(getenv); err != nil {
+		return c, err
+	}
 	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// stackName is CloudFormation's rule for stack names.
+var stackName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+
+// turnstileAction is Cloudflare's rule for a widget's action.
+var turnstileAction = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// readSignals reads the settings of the metrics and of the Turnstile check.
+func (c *Config) readSignals(getenv func(string) string) error {
+	c.Stack = strings.TrimSpace(getenv("STACK_NAME"))
+	if c.Stack != "" && !stackName.MatchString(c.Stack) {
+		return fmt.Errorf("STACK_NAME must be a CloudFormation stack name (a letter, then letters, digits or '-', at most 128)")
+	}
+	if v := strings.TrimSpace(getenv("TURNSTILE_VERIFY_URL")); v != "" {
+		if err := turnstile.CheckURL(v); err != nil {
+			return fmt.Errorf("TURNSTILE_VERIFY_URL %w", err)
+		}
+		c.TurnstileVerifyURL = v
+	}
+	c.TurnstileAction = strings.TrimSpace(getenv("TURNSTILE_ACTION"))
+	if c.TurnstileAction != "" && !turnstileAction.MatchString(c.TurnstileAction) {
+		return fmt.Errorf("TURNSTILE_ACTION must be 1 to 32 letters, digits, '_' or '-' (the widget's data-action)")
+	}
+	for i, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		host, err := originHost(o)
+		if err != nil {
+			return fmt.Errorf("ALLOWED_ORIGINS entry %d %w", i+1, err)
+		}
+		if !slices.Contains(c.TurnstileHostnames, host) {
+			c.TurnstileHostnames = append(c.TurnstileHostnames, host)
+		}
+	}
+	return nil
+}
+
+// originHost returns the lower-case host of an origin such as
+// https://www.clinic.example (http only for a loopback host).
+func originHost(o string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("must be an origin such as https://www.clinic.example (scheme and host, no path)")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && turnstile.IsLoopback(u.Hostname())) {
+		return "", fmt.Errorf("must use https (plain http only for localhost)")
+	}
+	return strings.ToLower(u.Hostname()), nil
 }
 
 func days(getenv func(string) string, name string, def int) (time.Duration, error) {

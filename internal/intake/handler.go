@@ -7,6 +7,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/metrics"
+	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
 // Handler answers one form's submissions.
@@ -22,7 +25,24 @@ type Handler struct {
 	NewForm     func() lead.Form
 	ThankYouURL string // where plain form posts are sent after success; empty: a built-in page
 	Log         *slog.Logger
+	Metrics     *metrics.Counter // the counts below, by form kind; nil counts nothing
 }
+
+// Metrics (internal/metrics). A fault answer is a 5xx with a nil Lambda
+// error, which the function's Errors metric never sees: these counts are
+// what ops' alarms watch.
+const (
+	// metricFaults counts every 5xx answer: the store down or throttled,
+	// a verifier that cannot answer, a programming error.
+	metricFaults = "IntakeFaults"
+	// metricTurnstileConfig counts siteverify answers that blame the
+	// secret or Cloudflare (turnstile.ErrMisconfigured): every visitor is
+	// turned away until ops act.
+	metricTurnstileConfig = "TurnstileConfigFaults"
+	// metricSpam counts stored submissions that filled the honeypot, so a
+	// jump (autofill catching people) is seen.
+	metricSpam = "SpamCaught"
+)
 
 // receivedBody answers a stored submission. Crisis resources go back with
 // every one that says the person is in crisis, so the website can show
@@ -51,8 +71,17 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		})
 		if err == nil {
 			// The lead id is logged; nothing the person typed is.
-			log.Info("lead received", "leadId", receipt.ID, "kind", form.Kind())
-			return h.received(req, format, receipt), nil
+			log.Info("lead received", "leadId", receipt.ID, "kind", form.Kind(), "honeypot", receipt.Spam)
+			if receipt.Spam {
+				h.Metrics.Count(metricSpam, string(form.Kind()))
+			}
+			resp := h.received(req, format, receipt)
+			if resp.StatusCode >= 500 {
+				// Only a ThankYouURL that ConfigFromEnv would refuse gets here.
+				log.Error("lead saved, answer failed", "leadId", receipt.ID, "status", resp.StatusCode)
+				h.Metrics.Count(metricFaults, string(form.Kind()))
+			}
+			return resp, nil
 		}
 	}
 	resp := httpapi.Error(err, requestID)
@@ -60,12 +89,15 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		// A browser without JavaScript: a page to read, not raw JSON.
 		resp = httpapi.ErrorPage(err, requestID, errorPage)
 	}
-	switch code := lead.ErrorCode(err); code {
-	case lead.CodeUnavailable, lead.CodeInternal:
-		// Causes are ours (store, config): their text holds no submitted value.
-		log.Error("submission failed", "status", resp.StatusCode, "error", err.Error())
-	default:
-		log.Info("submission rejected", "status", resp.StatusCode, "code", string(code))
+	if resp.StatusCode < 500 {
+		log.Info("submission rejected", "status", resp.StatusCode, "code", string(lead.ErrorCode(err)))
+		return resp, nil
+	}
+	// Causes are ours (store, config): their text holds no submitted value.
+	log.Error("submission failed", "status", resp.StatusCode, "error", err.Error())
+	h.Metrics.Count(metricFaults, string(form.Kind()))
+	if errors.Is(err, turnstile.ErrMisconfigured) {
+		h.Metrics.Count(metricTurnstileConfig, string(form.Kind()))
 	}
 	return resp, nil
 }

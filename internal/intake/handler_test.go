@@ -24,6 +24,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/metrics"
 	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
@@ -36,7 +37,11 @@ type fixture struct {
 	contact      *Handler
 	consultation *Handler
 	logs         *bytes.Buffer
+	metrics      *bytes.Buffer // EMF lines, published by Stack testStack too
 }
+
+// testStack is the STACK_NAME the fixture's metrics carry.
+const testStack = "leadpipe-test"
 
 func newFixture(t *testing.T, thankYouURL string) *fixture {
 	t.Helper()
@@ -49,10 +54,12 @@ func newFixture(t *testing.T, thankYouURL string) *fixture {
 		Now: func() time.Time { return now }, NewID: lead.NewID,
 	}
 	log := slog.New(slog.NewJSONHandler(io.MultiWriter(logs, debugLog()), nil))
+	m := &bytes.Buffer{}
+	counter := &metrics.Counter{W: m, Stack: testStack, Now: func() time.Time { return now }, Log: log}
 	return &fixture{
-		tbl: tbl, store: store, logs: logs,
-		contact:      &Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Contact) }, ThankYouURL: thankYouURL, Log: log},
-		consultation: &Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Consultation) }, ThankYouURL: thankYouURL, Log: log},
+		tbl: tbl, store: store, logs: logs, metrics: m,
+		contact:      &Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Contact) }, ThankYouURL: thankYouURL, Log: log, Metrics: counter},
+		consultation: &Handler{Service: svc, NewForm: func() lead.Form { return new(lead.Consultation) }, ThankYouURL: thankYouURL, Log: log, Metrics: counter},
 	}
 }
 
@@ -271,6 +278,7 @@ func TestHoneypotLooksLikeSuccessButIsSpam(t *testing.T) {
 	if err != nil || got.Status != lead.StatusSpam || !got.ExpiresAt.Equal(now.Add(7*24*time.Hour)) {
 		t.Fatalf("stored = %s expires %v (%v), want spam kept 7 days", got.Status, got.ExpiresAt, err)
 	}
+	assertMetrics(t, f.metrics, "SpamCaught/contact")
 }
 
 func TestTransportErrors(t *testing.T) {

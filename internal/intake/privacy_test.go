@@ -83,6 +83,9 @@ func TestNoSubmittedDataInLogsOrResponses(t *testing.T) {
 	send("malformed", f.consultation, encode(nil)[:200], "application/json", "", 400)
 	send("too large", f.consultation, encode(func(b map[string]any) { b["message"] = strings.Repeat("zqbigmk ", 9000) }), "application/json", "", 413)
 	send("media type", f.consultation, encode(nil), "text/plain", "", 415)
+	// The honeypot filled by autofill: a suspected-spam lead, counted.
+	send("honeypot", f.consultation, encode(func(b map[string]any) { b["website"] = "zqwebsitemk" }), "application/json", "", 201)
+	markers = append(markers, "zqwebsitemk")
 	send("key reused", f.consultation, encode(func(b map[string]any) { b["message"] = "other zqothermk" }), "application/json", "privacy-1", 422)
 	markers = append(markers, "zqothermk")
 
@@ -97,7 +100,10 @@ func TestNoSubmittedDataInLogsOrResponses(t *testing.T) {
 	send("store down", &broken, encode(func(b map[string]any) { b["message"] = "again zqagainmk" }), "application/json", "", 503)
 	markers = append(markers, "zqagainmk")
 
-	all := f.logs.String() + seen.String()
+	all := f.logs.String() + f.metrics.String() + seen.String()
+	if !strings.Contains(f.metrics.String(), "IntakeFaults") {
+		t.Errorf("the store fault was not counted: %s", f.metrics)
+	}
 	if !strings.Contains(f.logs.String(), `"leadId"`) || !strings.Contains(f.logs.String(), `"requestId"`) {
 		t.Errorf("logs lack request and lead ids:\n%s", f.logs)
 	}
@@ -157,7 +163,7 @@ func TestNoContactDataInLogsOrPages(t *testing.T) {
 		}
 		fmt.Fprintf(&seen, "%s %v %s\n", tt.name, resp.Headers, resp.Body)
 	}
-	all := f.logs.String() + seen.String()
+	all := f.logs.String() + f.metrics.String() + seen.String()
 	for _, m := range markers {
 		if strings.Contains(all, m) {
 			t.Errorf("marker %q appears in logs or responses", m)

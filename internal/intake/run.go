@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -8,6 +9,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
+	"github.com/clinicleads/leadpipe/internal/metrics"
 	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
@@ -26,7 +28,14 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		NewID:         lead.NewID,
 	}
 	if cfg.TurnstileSecret != "" {
-		svc.Verifier = turnstile.New(cfg.TurnstileSecret, awsconf.HTTPClient())
+		v := turnstile.New(cfg.TurnstileSecret, awsconf.HTTPClient())
+		if cfg.TurnstileVerifyURL != "" {
+			v.URL = cfg.TurnstileVerifyURL
+		}
+		v.Hostnames, v.Action = cfg.TurnstileHostnames, cfg.TurnstileAction
+		svc.Verifier = v
 	}
-	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: logging.New(cfg.LogLevel)}, nil
+	log := logging.New(cfg.LogLevel)
+	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: log,
+		Metrics: &metrics.Counter{W: os.Stdout, Stack: cfg.Stack, Log: log}}, nil
 }

@@ -109,6 +109,10 @@ type Lead struct {
 	Consultation *Consultation
 	Consent      Consent
 	Attribution  Attribution
+	// SuspectedSpam marks a lead that filled the honeypot but said the
+	// person is in crisis: it is stored and notified as new (autofill and
+	// assistive tools fill hidden fields too), and staff see the flag.
+	SuspectedSpam bool
 
 	// Staff work on the lead (the inbox). Version counts changes: a new
 	// lead is version 1, and every change must name the version it saw.

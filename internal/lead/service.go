@@ -93,6 +93,10 @@ type Request struct {
 type Receipt struct {
 	ID       string
 	InCrisis bool
+	// Spam reports that this call stored a submission that filled the
+	// honeypot (as spam, or flagged SuspectedSpam), for intake to count; a
+	// retry of one already stored is not counted again.
+	Spam bool
 }
 
 // Service takes submissions in: validate, check for bots, claim the
@@ -175,16 +179,25 @@ func (s *Service) Submit(ctx context.Context, form Form, req Request) (Receipt, 
 	l.Consent.UserAgent = req.UserAgent
 	l.Consent.LandingPage = l.Attribution.LandingPage
 	l.ExpiresAt = held.CreatedAt.Add(s.Retention)
-	if ctl.Website != "" {
-		// A bot filled the honeypot. Keep it briefly for review, never notify,
-		// and answer exactly as for a person so the bot learns nothing.
+	honeypot := ctl.Website != ""
+	switch {
+	case honeypot && l.InCrisis():
+		// Autofill and assistive tools fill hidden fields too, and a person
+		// who says they are in crisis is never dropped on the honeypot
+		// alone: a normal new lead (kept, streamed, notified), flagged.
+		l.SuspectedSpam = true
+	case honeypot:
+		// Most likely a bot. Keep it briefly for review (Spam in the staff
+		// inbox), never notify, and answer exactly as for a person so the
+		// bot learns nothing.
 		l.Status = StatusSpam
 		l.ExpiresAt = held.CreatedAt.Add(s.SpamRetention)
 	}
-	if err := s.Store.Put(ctx, l); err != nil && !errors.Is(err, ErrLeadExists) {
+	err = s.Store.Put(ctx, l)
+	if err != nil && !errors.Is(err, ErrLeadExists) {
 		return Receipt{}, err
 	}
-	return Receipt{ID: l.ID, InCrisis: l.InCrisis()}, nil
+	return Receipt{ID: l.ID, InCrisis: l.InCrisis(), Spam: honeypot && err == nil}, nil
 }
 
 // alreadyTaken reports whether an unexpired claim holds c's key for the

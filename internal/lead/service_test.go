@@ -247,43 +247,59 @@ func TestSubmitControlsNeverStored(t *testing.T) {
 }
 
 func TestSubmitHoneypot(t *testing.T) {
-	for _, kind := range []Kind{KindContact, KindConsultation} {
-		t.Run(string(kind), func(t *testing.T) {
+	created := submitNow.Truncate(time.Millisecond)
+	for _, tt := range []struct {
+		name       string
+		form       func(honeypot string) Form
+		wantStatus Status
+		wantExpiry time.Time
+		wantFlag   bool // SuspectedSpam
+	}{
+		{"contact", func(h string) Form { f := validContact(); f.Website = h; return f },
+			StatusSpam, created.Add(spamRetention), false},
+		{"consultation", func(h string) Form { f := validConsultation(); f.Website = h; return f },
+			StatusSpam, created.Add(spamRetention), false},
+		// Autofill may fill the hidden field for a real person: one who
+		// says they are in crisis is never dropped on the honeypot alone.
+		{"consultation in crisis", func(h string) Form { f := validConsultation(); f.InCrisis = true; f.Website = h; return f },
+			StatusNew, created.Add(retention), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			svc, store, _ := newService()
-			var human, bot Form
-			if kind == KindContact {
-				h, b := validContact(), validContact()
-				b.Website = "http://buy-now.example"
-				human, bot = h, b
-			} else {
-				h, b := validConsultation(), validConsultation()
-				h.InCrisis, b.InCrisis = true, true
-				b.Website = "x"
-				human, bot = h, b
-			}
-			recHuman, err := svc.Submit(context.Background(), human, testReq)
+			recHuman, err := svc.Submit(context.Background(), tt.form(""), testReq)
 			if err != nil {
 				t.Fatal(err)
 			}
-			recBot, err := svc.Submit(context.Background(), bot, testReq)
+			recBot, err := svc.Submit(context.Background(), tt.form("http://buy-now.example"), testReq)
 			if err != nil {
 				t.Fatalf("honeypot submission: %v, want the success answer", err)
 			}
 			if recBot.ID == recHuman.ID || !uuidV7.MatchString(recBot.ID) || recBot.InCrisis != recHuman.InCrisis {
 				t.Errorf("bot receipt %+v does not look like a person's %+v", recBot, recHuman)
 			}
-			var spam *Lead
+			if !recBot.Spam || recHuman.Spam {
+				t.Errorf("receipts say Spam %v (honeypot) and %v (person), want true and false", recBot.Spam, recHuman.Spam)
+			}
+			var caught *Lead
 			for _, l := range store.all() {
 				if l.ID == recBot.ID {
-					spam = &l
+					caught = &l
+				} else if l.SuspectedSpam || l.Status != StatusNew {
+					t.Errorf("the person's lead is %s, suspectedSpam %v", l.Status, l.SuspectedSpam)
 				}
 			}
-			if spam == nil {
-				t.Fatal("spam lead not stored")
+			if caught == nil {
+				t.Fatal("honeypot submission not stored")
 			}
-			created := submitNow.Truncate(time.Millisecond)
-			if spam.Status != StatusSpam || !spam.ExpiresAt.Equal(created.Add(spamRetention)) {
-				t.Errorf("spam lead status %s expires %s, want %s and %s", spam.Status, spam.ExpiresAt, StatusSpam, created.Add(spamRetention))
+			if caught.Status != tt.wantStatus || !caught.ExpiresAt.Equal(tt.wantExpiry) || caught.SuspectedSpam != tt.wantFlag {
+				t.Errorf("stored status %s expires %s suspectedSpam %v, want %s, %s, %v",
+					caught.Status, caught.ExpiresAt, caught.SuspectedSpam, tt.wantStatus, tt.wantExpiry, tt.wantFlag)
+			}
+			// The website's retry of the same submission stores nothing new
+			// and is not counted again.
+			again, err := svc.Submit(context.Background(), tt.form("http://buy-now.example"), testReq)
+			if err != nil || again.ID != recBot.ID || again.Spam {
+				t.Errorf("retry: %+v %v, want the same lead, not counted again", again, err)
 			}
 		})
 	}

@@ -3,8 +3,10 @@ package turnstile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +34,9 @@ func fakeSiteverify(t *testing.T, got *http.Request) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.PostForm.Get("secret") {
 		case alwaysPasses:
-			json.NewEncoder(w).Encode(map[string]any{"success": true, "error-codes": []string{}, "challenge_ts": "2026-11-28T14:03:21.000Z", "hostname": "example.com"})
+			json.NewEncoder(w).Encode(map[string]any{"success": true, "error-codes": []string{}, "challenge_ts": "2026-11-28T14:03:21.000Z", "hostname": "example.com", "action": ""})
+		case "passes-for-login":
+			json.NewEncoder(w).Encode(map[string]any{"success": true, "error-codes": []string{}, "hostname": "www.clinic.example", "action": "login"})
 		case alwaysFails:
 			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-response"}})
 		case tokenSpent:
@@ -44,6 +48,14 @@ func fakeSiteverify(t *testing.T, got *http.Request) *httptest.Server {
 			w.Write([]byte("<html>gateway error</html>"))
 		case "500":
 			w.WriteHeader(500)
+		case "":
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"missing-input-secret"}})
+		case "garbled":
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"bad-request"}})
+		case "cloudflare-down":
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"internal-error"}})
+		case "rotated-and-bad-token":
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-response", "invalid-input-secret"}})
 		default:
 			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-secret"}})
 		}
@@ -57,20 +69,39 @@ func TestVerify(t *testing.T) {
 	srv := fakeSiteverify(t, &sent)
 	tests := []struct {
 		name, secret, token string
+		hostnames           []string
+		action              string
 		want                lead.Code // "" means accepted
+		misconfigured       bool      // the error wraps ErrMisconfigured
 	}{
-		{"always passes", alwaysPasses, dummyToken, ""},
-		{"always fails", alwaysFails, dummyToken, lead.CodeVerificationFailed},
-		{"token already spent", tokenSpent, dummyToken, lead.CodeVerificationFailed},
-		{"missing token", alwaysPasses, "", lead.CodeVerificationFailed},
-		{"token too long", alwaysPasses, string(make([]byte, 2049)), lead.CodeVerificationFailed},
-		{"verifier hangs", "hang", dummyToken, lead.CodeUnavailable},
-		{"verifier answers HTML", "html", dummyToken, lead.CodeUnavailable},
-		{"verifier fails", "500", dummyToken, lead.CodeUnavailable},
+		{name: "always passes", secret: alwaysPasses, token: dummyToken},
+		{name: "always fails", secret: alwaysFails, token: dummyToken, want: lead.CodeVerificationFailed},
+		{name: "token already spent", secret: tokenSpent, token: dummyToken, want: lead.CodeVerificationFailed},
+		{name: "missing token", secret: alwaysPasses, want: lead.CodeVerificationFailed},
+		{name: "token too long", secret: alwaysPasses, token: string(make([]byte, 2049)), want: lead.CodeVerificationFailed},
+		{name: "verifier hangs", secret: "hang", token: dummyToken, want: lead.CodeUnavailable},
+		{name: "verifier answers HTML", secret: "html", token: dummyToken, want: lead.CodeUnavailable},
+		{name: "verifier fails", secret: "500", token: dummyToken, want: lead.CodeUnavailable},
+
+		// Faults of the secret or of Cloudflare: nobody could pass, so
+		// they are ours to fix (503), not the visitor's (403).
+		{name: "wrong or rotated secret", secret: "not-the-secret", token: dummyToken, want: lead.CodeUnavailable, misconfigured: true},
+		{name: "no secret", secret: "", token: dummyToken, want: lead.CodeUnavailable, misconfigured: true},
+		{name: "bad request", secret: "garbled", token: dummyToken, want: lead.CodeUnavailable, misconfigured: true},
+		{name: "siteverify internal error", secret: "cloudflare-down", token: dummyToken, want: lead.CodeUnavailable, misconfigured: true},
+		{name: "secret fault beside a bad token", secret: "rotated-and-bad-token", token: dummyToken, want: lead.CodeUnavailable, misconfigured: true},
+
+		// Where and for what the token was solved.
+		{name: "hostname allowed", secret: alwaysPasses, token: dummyToken, hostnames: []string{"www.clinic.example", "example.com"}},
+		{name: "hostname of another site", secret: alwaysPasses, token: dummyToken, hostnames: []string{"www.clinic.example"}, want: lead.CodeVerificationFailed},
+		{name: "action matches", secret: "passes-for-login", token: dummyToken, hostnames: []string{"www.clinic.example"}, action: "login"},
+		{name: "action of another widget", secret: "passes-for-login", token: dummyToken, action: "consultation", want: lead.CodeVerificationFailed},
+		{name: "action required, none given", secret: alwaysPasses, token: dummyToken, action: "consultation", want: lead.CodeVerificationFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := &Verifier{Secret: tt.secret, URL: srv.URL, Client: srv.Client(), Timeout: 200 * time.Millisecond}
+			v := &Verifier{Secret: tt.secret, URL: srv.URL, Client: srv.Client(), Timeout: 200 * time.Millisecond,
+				Hostnames: tt.hostnames, Action: tt.action}
 			start := time.Now()
 			err := v.Verify(context.Background(), tt.token, "203.0.113.7")
 			if tt.want == "" {
@@ -85,8 +116,53 @@ func TestVerify(t *testing.T) {
 			if got := lead.ErrorCode(err); got != tt.want {
 				t.Fatalf("Verify = %v (code %s), want code %s", err, got, tt.want)
 			}
+			if got := errors.Is(err, ErrMisconfigured); got != tt.misconfigured {
+				t.Errorf("errors.Is(%v, ErrMisconfigured) = %v, want %v", err, got, tt.misconfigured)
+			}
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("took %v, want the timeout to cut it short", d)
+			}
+		})
+	}
+}
+
+// TestFaultNamesCloudflaresCodes: the log line ops read says which code
+// siteverify gave, so a rotated secret is told from Cloudflare's outage.
+func TestFaultNamesCloudflaresCodes(t *testing.T) {
+	var sent http.Request
+	srv := fakeSiteverify(t, &sent)
+	v := &Verifier{Secret: "not-the-secret", URL: srv.URL, Client: srv.Client(), Timeout: time.Second}
+	err := v.Verify(context.Background(), dummyToken, "")
+	if err == nil || !strings.Contains(err.Error(), "invalid-input-secret") {
+		t.Fatalf("Verify = %v, want an error naming invalid-input-secret", err)
+	}
+	if strings.Contains(err.Error(), dummyToken) || strings.Contains(err.Error(), "not-the-secret") {
+		t.Errorf("error %q holds the token or the secret", err)
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{SiteverifyURL, true},
+		{"https://verify.internal.example/siteverify", true},
+		{"http://127.0.0.1:8787/siteverify", true},
+		{"http://localhost:8787/siteverify", true},
+		{"http://[::1]:8787/", true},
+		{"http://challenges.cloudflare.com/turnstile/v0/siteverify", false}, // the secret in the clear
+		{"http://10.0.0.5/siteverify", false},
+		{"ftp://127.0.0.1/", false},
+		{"challenges.cloudflare.com/turnstile/v0/siteverify", false},
+		{"/siteverify", false},
+		{"https://user:pw@challenges.cloudflare.com/", false},
+		{"https://", false},
+		{"", false},
+	} {
+		t.Run(tt.url, func(t *testing.T) {
+			if err := CheckURL(tt.url); (err == nil) != tt.ok {
+				t.Errorf("CheckURL(%q) = %v, want ok %v", tt.url, err, tt.ok)
 			}
 		})
 	}
