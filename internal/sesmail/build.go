@@ -174,7 +174,7 @@ func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
 		return Message{}, fmt.Errorf("confirmation for lead %s: %w: the submitter's address is not valid", l.ID, ErrInvalidMessage)
 	}
 	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l), CrisisReminder: lead.Crisis.Reminder}
-	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name)}
+	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name), ToSubmitter: true}
 	var err error
 	if m.Text, m.HTML, err = render("confirmation", v); err != nil {
 		return Message{}, err

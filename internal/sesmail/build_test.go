@@ -546,3 +546,25 @@ func ExampleBuilder_BuildStaff() {
 	//
 	// Sent by the Harbor Clinic lead pipeline.
 }
+
+// TestOnlyConfirmationsGoToSubmitters: the flag that routes a message
+// through the suppressing configuration set is set on confirmations and
+// on nothing else.
+func TestOnlyConfirmationsGoToSubmitters(t *testing.T) {
+	b := newTestBuilder(t, DetailContact)
+	for _, l := range []lead.Lead{first(markedConsultation()), first(markedContact())} {
+		staff, err := b.BuildStaff(l, []string{"staff@clinic.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf, err := b.BuildConfirmation(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if staff.ToSubmitter || !conf.ToSubmitter {
+			t.Errorf("%s: staff ToSubmitter=%v, confirmation ToSubmitter=%v; want false, true", l.Kind, staff.ToSubmitter, conf.ToSubmitter)
+		}
+	}
+}
+
+func first[A, B any](a A, _ B) A { return a }

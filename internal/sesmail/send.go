@@ -26,9 +26,17 @@ const DefaultCallTimeout = 10 * time.Second
 // SendEmail call.
 type Sender struct {
 	Client API
-	// ConfigurationSet, when set, is named on every message (for
-	// TLS-required delivery and bounce and complaint handling).
+	// ConfigurationSet, when set, is named on messages to submitters
+	// (TLS-required delivery, and suppression of addresses that bounce or
+	// complain, which protects the clinic's sending reputation). It is
+	// also named on staff mail while StaffConfigurationSet is empty.
 	ConfigurationSet string
+	// StaffConfigurationSet, when set, is named on staff mail (every
+	// Message that is not ToSubmitter). It must be a set with suppression
+	// turned off: SES accepts mail to a suppressed address and delivers
+	// nothing, so one bounce during a mail-server move would otherwise
+	// silence every later lead.
+	StaffConfigurationSet string
 	// CallTimeout bounds one Send, retries included, within the caller's
 	// deadline. Zero means DefaultCallTimeout.
 	CallTimeout time.Duration
@@ -64,13 +72,21 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 			},
 		}},
 	}
-	if s.ConfigurationSet != "" {
-		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	if set := s.configurationSet(m); set != "" {
+		in.ConfigurationSetName = aws.String(set)
 	}
 	if _, err := s.Client.SendEmail(ctx, in); err != nil {
 		return fmt.Errorf("ses send email: %w", err)
 	}
 	return nil
+}
+
+// configurationSet is the set m is sent through ("" for none).
+func (s *Sender) configurationSet(m Message) string {
+	if !m.ToSubmitter && s.StaffConfigurationSet != "" {
+		return s.StaffConfigurationSet
+	}
+	return s.ConfigurationSet
 }
 
 // permanentCodes are the SES answers that another attempt of the same
@@ -96,6 +112,27 @@ func IsPermanent(err error) bool {
 	}
 	var api smithy.APIError
 	return errors.As(err, &api) && permanentCodes[api.ErrorCode()]
+}
+
+// refusedCodes are the permanent answers about the message itself, not
+// about the account or its settings (a paused account, an unverified
+// MAIL FROM domain, a missing configuration set): once ops have fixed
+// those, the same message goes through.
+var refusedCodes = map[string]bool{
+	"MessageRejected":     true,
+	"BadRequestException": true,
+}
+
+// IsRefused reports whether err means this message will never be sent,
+// whatever ops fix: it failed validation here (ErrInvalidMessage) or SES
+// refused it for what it is (refusedCodes). Every refused error is
+// permanent; a permanent error that is not refused may go through later.
+func IsRefused(err error) bool {
+	if errors.Is(err, ErrInvalidMessage) {
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && refusedCodes[api.ErrorCode()]
 }
 
 // ErrorCode names err for logs without quoting it: the SES error code, or

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -270,4 +272,53 @@ func TestSendBodyOnTheWire(t *testing.T) {
 func isA[T error](err error) bool {
 	var target T
 	return errors.As(err, &target)
+}
+
+// TestStaffMailSkipsSuppression: staff mail goes through the staff
+// configuration set (suppression off), confirmations through the set that
+// suppresses; without a staff set both use the one set.
+func TestStaffMailSkipsSuppression(t *testing.T) {
+	var got []string
+	s := &Sender{ConfigurationSet: "leadpipe", StaffConfigurationSet: "leadpipe-staff",
+		Client: fakeAPI{func(_ context.Context, in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
+			got = append(got, aws.ToString(in.ConfigurationSetName))
+			return &sesv2.SendEmailOutput{}, nil
+		}}}
+	confirmation := testMessage
+	confirmation.ReplyTo, confirmation.To, confirmation.ToSubmitter = nil, []string{"patient@example.com"}, true
+	send := func() {
+		t.Helper()
+		for _, m := range []Message{testMessage, confirmation} {
+			if err := s.Send(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send()
+	s.StaffConfigurationSet = ""
+	send()
+	if want := []string{"leadpipe-staff", "leadpipe", "leadpipe", "leadpipe"}; !slices.Equal(got, want) {
+		t.Errorf("configuration sets %q, want %q (staff, confirmation; then both on the one set)", got, want)
+	}
+}
+
+func TestIsRefused(t *testing.T) {
+	for code, want := range map[string]bool{
+		"MessageRejected": true, "BadRequestException": true,
+		// Account and settings faults: the same message goes through once ops fix them.
+		"SendingPausedException": false, "AccountSuspendedException": false,
+		"MailFromDomainNotVerifiedException": false, "NotFoundException": false,
+		"TooManyRequestsException": false,
+	} {
+		err := &smithy.OperationError{ServiceID: "SESv2", OperationName: "SendEmail", Err: &smithy.GenericAPIError{Code: code}}
+		if got := IsRefused(err); got != want {
+			t.Errorf("IsRefused(%s) = %v, want %v", code, got, want)
+		}
+		if IsRefused(err) && !IsPermanent(err) {
+			t.Errorf("%s is refused but not permanent", code)
+		}
+	}
+	if !IsRefused(fmt.Errorf("wrapped: %w", ErrInvalidMessage)) || IsRefused(context.DeadlineExceeded) || IsRefused(nil) {
+		t.Error("IsRefused misreads invalid messages, timeouts or nil")
+	}
 }

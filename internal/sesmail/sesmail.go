@@ -66,6 +66,11 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// ToSubmitter marks a message to the person who sent the form (the
+	// confirmation). Every other message is staff mail, which Sender sends
+	// through its staff configuration set: a set without suppression, so
+	// one bounce or complaint cannot silence the clinic's own inbox.
+	ToSubmitter bool
 }
 
 // maxRecipients is SES's limit on recipients per message.
