@@ -35,6 +35,14 @@ const (
 	attrBodyHash    = "bodyHash"
 	attrSuspect     = "suspectedSpam" // only on a lead that has it: true
 
+	// The notifier's bookkeeping besides notifiedAt and confirmedAt.
+	// storedAt is when Put wrote the lead (createdAt is its idempotency
+	// claim's time, and a keyed retry may write the lead a day after its
+	// claim): the sweep's window goes by it. confirmRefusedAt records a
+	// confirmation that can never be sent, so the sweep stops trying.
+	attrStoredAt         = "storedAt"         // S, timeLayout
+	attrConfirmRefusedAt = "confirmRefusedAt" // S, timeLayout
+
 	// Staff work on a lead (the inbox).
 	attrVersion = "version" // N: 1 when written by intake, +1 per change
 	attrQueue   = "queue"   // S: "1#<createdAt>" for a lead in crisis, else "0#<createdAt>"
@@ -228,9 +236,10 @@ func leadItem(l lead.Lead) map[string]types.AttributeValue {
 	return item
 }
 
-// LeadItem is the item Put stores for l, for tools that write many leads
-// at once with BatchWriteItem (seeders, benchmarks). Put is the way to
-// store one lead: it never overwrites.
+// LeadItem is the item Put stores for l, less storedAt (the sweep then
+// goes by createdAt), for tools that write many leads at once with
+// BatchWriteItem (seeders, benchmarks). Put is the way to store one lead:
+// it never overwrites.
 func LeadItem(l lead.Lead) map[string]types.AttributeValue { return leadItem(l) }
 
 // leadFromItem is the inverse of leadItem.

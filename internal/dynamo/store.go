@@ -39,20 +39,25 @@ type Store struct {
 	api         API
 	table       string
 	CallTimeout time.Duration
+	// Now is the clock Put records a lead's storedAt by (time.Now).
+	Now func() time.Time
 }
 
 // New returns a store on table.
 func New(api API, table string) *Store {
-	return &Store{api: api, table: table, CallTimeout: DefaultCallTimeout}
+	return &Store{api: api, table: table, CallTimeout: DefaultCallTimeout, Now: time.Now}
 }
 
-// Put stores l unless a lead with its id exists (lead.ErrLeadExists).
+// Put stores l unless a lead with its id exists (lead.ErrLeadExists),
+// with the time of the write as storedAt.
 func (s *Store) Put(ctx context.Context, l lead.Lead) error {
 	ctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
 	defer cancel()
+	item := leadItem(l)
+	item[attrStoredAt] = sval(s.Now().UTC().Format(timeLayout))
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           &s.table,
-		Item:                leadItem(l),
+		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if isConditionFailed(err) {
@@ -126,6 +131,9 @@ func (s *Store) HeldClaim(ctx context.Context, key string, now time.Time) (lead.
 type Marks struct {
 	NotifiedAt  time.Time // staff email sent
 	ConfirmedAt time.Time // confirmation to the submitter sent
+	// ConfirmRefusedAt: the confirmation can never be sent (see
+	// MarkConfirmRefused).
+	ConfirmRefusedAt time.Time
 }
 
 // Marks reads a lead's marks with a consistent read (ErrNotFound if the lead
@@ -137,7 +145,7 @@ func (s *Store) Marks(ctx context.Context, id string) (Marks, error) {
 		TableName:            &s.table,
 		Key:                  leadKey(id),
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("pk, notifiedAt, confirmedAt"),
+		ProjectionExpression: aws.String("pk, notifiedAt, confirmedAt, confirmRefusedAt"),
 	})
 	if err != nil {
 		return Marks{}, classify("read marks of lead "+id, err)
@@ -148,6 +156,7 @@ func (s *Store) Marks(ctx context.Context, id string) (Marks, error) {
 	var m Marks
 	m.NotifiedAt, _ = time.Parse(timeLayout, str(out.Item[attrNotifiedAt]))
 	m.ConfirmedAt, _ = time.Parse(timeLayout, str(out.Item[attrConfirmedAt]))
+	m.ConfirmRefusedAt, _ = time.Parse(timeLayout, str(out.Item[attrConfirmRefusedAt]))
 	return m, nil
 }
 
@@ -160,6 +169,14 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 // MarkConfirmed records that the submitter's confirmation was sent, once.
 func (s *Store) MarkConfirmed(ctx context.Context, id string, at time.Time) error {
 	return s.mark(ctx, id, attrConfirmedAt, at)
+}
+
+// MarkConfirmRefused records, once, that the submitter's confirmation can
+// never be sent (SES refused the message itself, or it cannot be built),
+// so the sweep stops retrying it. It is not a confirmedAt: nobody was
+// told.
+func (s *Store) MarkConfirmRefused(ctx context.Context, id string, at time.Time) error {
+	return s.mark(ctx, id, attrConfirmRefusedAt, at)
 }
 
 func (s *Store) mark(ctx context.Context, id, attr string, at time.Time) error {
@@ -197,46 +214,4 @@ func (s *Store) Get(ctx context.Context, id string) (lead.Lead, error) {
 		return lead.Lead{}, ErrNotFound
 	}
 	return leadFromItem(out.Item)
-}
-
-// maxUnnotified bounds one sweep; the next sweep takes the rest.
-const maxUnnotified = 500
-
-// Unnotified lists new leads created in [from, to) whose staff email was
-// never marked sent, oldest first, at most 500. The index is eventually
-// consistent: callers check Marks before sending. On an error it returns no
-// leads: a partial list would look like the whole backlog.
-func (s *Store) Unnotified(ctx context.Context, from, to time.Time) ([]lead.Lead, error) {
-	ctx, cancel := context.WithTimeout(ctx, 4*s.CallTimeout)
-	defer cancel()
-	in := &dynamodb.QueryInput{
-		TableName:                &s.table,
-		IndexName:                aws.String(indexByStatus),
-		KeyConditionExpression:   aws.String("#status = :new AND createdAt BETWEEN :from AND :to"),
-		FilterExpression:         aws.String("attribute_not_exists(notifiedAt)"),
-		ExpressionAttributeNames: map[string]string{"#status": attrStatus}, // a reserved word
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":new":  sval(string(lead.StatusNew)),
-			":from": sval(from.UTC().Format(timeLayout)),
-			":to":   sval(to.UTC().Add(-time.Millisecond).Format(timeLayout)),
-		},
-	}
-	var leads []lead.Lead
-	for {
-		out, err := s.api.Query(ctx, in)
-		if err != nil {
-			return nil, classify("list unnotified leads", err)
-		}
-		for _, item := range out.Items {
-			l, err := leadFromItem(item)
-			if err != nil {
-				return nil, fmt.Errorf("list unnotified leads: %w", err)
-			}
-			leads = append(leads, l)
-		}
-		if len(out.LastEvaluatedKey) == 0 || len(leads) >= maxUnnotified {
-			return leads, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
 }

@@ -3,13 +3,10 @@ package dynamo_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
 	"github.com/clinicleads/leadpipe/internal/lead"
@@ -141,91 +138,4 @@ func TestMarks(t *testing.T) {
 	if _, err := st.Marks(ctx, "no-such-lead"); !errors.Is(err, dynamo.ErrNotFound) {
 		t.Errorf("Marks(missing) = %v, want ErrNotFound", err)
 	}
-}
-
-func TestUnnotified(t *testing.T) {
-	tbl := dynamotest.New(t)
-	st := dynamo.New(dynamo.ClientAPI(tbl.Client), tbl.Name)
-	ctx := context.Background()
-	put := func(offset time.Duration, status lead.Status, notified bool) string {
-		l := sampleConsultation(lead.NewID(t0.Add(offset)))
-		l.CreatedAt, l.Status = t0.Add(offset), status
-		if err := st.Put(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-		if notified {
-			if err := st.MarkNotified(ctx, l.ID, t0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return l.ID
-	}
-	old := put(-3*time.Hour, lead.StatusNew, false)
-	put(-2*time.Hour, lead.StatusNew, true)      // already emailed
-	put(-2*time.Hour, lead.StatusSpam, false)    // never emailed on purpose
-	put(-10*time.Minute, lead.StatusNew, false)  // too recent: the stream's job
-	put(-30*24*time.Hour, lead.StatusNew, false) // outside the window
-
-	got, err := st.Unnotified(ctx, t0.Add(-7*24*time.Hour), t0.Add(-time.Hour))
-	if err != nil {
-		t.Fatalf("Unnotified: %v", err)
-	}
-	if len(got) != 1 || got[0].ID != old || got[0].Consultation == nil || got[0].Consultation.Email != "sam@example.com" {
-		t.Fatalf("Unnotified = %d leads %+v, want only %s with its fields", len(got), got, old)
-	}
-}
-
-// pagedAPI is the real table with Query cut to one item a page, and a
-// fault on the page numbered failOn (0: none).
-type pagedAPI struct {
-	dynamo.API
-	failOn int
-	pages  int
-}
-
-func (p *pagedAPI) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	p.pages++
-	if p.pages == p.failOn {
-		return nil, errors.New("connection reset")
-	}
-	in.Limit = aws.Int32(1)
-	return p.API.Query(ctx, in, opts...)
-}
-
-func TestUnnotifiedPages(t *testing.T) {
-	tbl := dynamotest.New(t)
-	ctx := context.Background()
-	real := dynamo.ClientAPI(tbl.Client)
-	st := dynamo.New(real, tbl.Name)
-	var want []string
-	for i := range 3 {
-		l := sampleConsultation(lead.NewID(t0))
-		l.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
-		if err := st.Put(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, l.ID)
-	}
-	from, to := t0.Add(-time.Hour), t0.Add(time.Hour)
-
-	t.Run("all pages", func(t *testing.T) {
-		api := &pagedAPI{API: real}
-		got, err := dynamo.New(api, tbl.Name).Unnotified(ctx, from, to)
-		if err != nil {
-			t.Fatalf("Unnotified: %v", err)
-		}
-		var ids []string
-		for _, l := range got {
-			ids = append(ids, l.ID)
-		}
-		if !reflect.DeepEqual(ids, want) || api.pages < len(want) {
-			t.Errorf("Unnotified = %q in %d pages, want %q (oldest first) in at least %d", ids, api.pages, want, len(want))
-		}
-	})
-	t.Run("a failed page returns nothing", func(t *testing.T) {
-		got, err := dynamo.New(&pagedAPI{API: real, failOn: 2}, tbl.Name).Unnotified(ctx, from, to)
-		if err == nil || got != nil {
-			t.Errorf("Unnotified = %d leads, %v; want none and the error (a partial list looks like the whole backlog)", len(got), err)
-		}
-	})
 }

@@ -31,6 +31,13 @@ type Counter struct {
 // empty, and, when Stack is set, the same again by Stack. A failed write is
 // logged, not returned: a lost count must never fail the work it counts.
 func (c *Counter) Count(metric, kind string) {
+	c.Add(metric, kind, 1)
+}
+
+// Add records n for metric, with the dimensions Count uses: for a count
+// of several things at once, or a figure that may be 0 (an alarm on it
+// then returns to OK).
+func (c *Counter) Add(metric, kind string, n int) {
 	if c == nil {
 		return
 	}
@@ -56,7 +63,7 @@ func (c *Counter) Count(metric, kind string) {
 				"Metrics":    []any{map[string]string{"Name": metric, "Unit": "Count"}},
 			}},
 		},
-		metric: 1,
+		metric: n,
 	}
 	if kind != "" {
 		line["Kind"] = kind

@@ -38,6 +38,19 @@ func TestCount(t *testing.T) {
 	}
 }
 
+func TestAdd(t *testing.T) {
+	var out bytes.Buffer
+	c := &Counter{W: &out, Stack: "leadpipe-prod", Now: func() time.Time { return at }}
+	c.Add("StaffAddressSuppressed", "", 0)
+	c.Add("UnreadableLeads", "", 3)
+	want := `{"Stack":"leadpipe-prod","StaffAddressSuppressed":0,"_aws":{"CloudWatchMetrics":[{"Dimensions":[[],["Stack"]],"Metrics":[{"Name":"StaffAddressSuppressed","Unit":"Count"}],"Namespace":"LeadPipeline"}],"Timestamp":1795874601000}}
+{"Stack":"leadpipe-prod","UnreadableLeads":3,"_aws":{"CloudWatchMetrics":[{"Dimensions":[[],["Stack"]],"Metrics":[{"Name":"UnreadableLeads","Unit":"Count"}],"Namespace":"LeadPipeline"}],"Timestamp":1795874601000}}
+`
+	if got := out.String(); got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
+}
+
 func TestNilCounterCountsNothing(t *testing.T) {
 	var c *Counter
 	c.Count("IntakeFaults", "contact") // must not panic

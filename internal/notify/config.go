@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,22 @@ type Config struct {
 	// AWS holds the region, credentials and the endpoint overrides
 	// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SESV2 and AWS_ENDPOINT_URL.
 	AWS awsconf.Settings
+
+	// StaffConfigurationSet (STAFF_CONFIGURATION_SET, optional; else
+	// SES_CONFIGURATION_SET) is named on staff mail: a set without
+	// suppression, so a bounce cannot silence staff (sesmail.Sender).
+	StaffConfigurationSet string
+	// Staff is every configured staff address (STAFF_EMAILS,
+	// CONTACT_STAFF_EMAILS, CONSULTATION_STAFF_EMAILS), once each: the
+	// addresses checked against SES's suppression list.
+	Staff []string
+	// Retention is RETENTION_DAYS (default 365), the leads' time to live.
+	// It must cover the sweep's look-back, or a lead could be deleted
+	// before the sweep ever sends it.
+	Retention time.Duration
+	// Stack is STACK_NAME (set by the template), the Stack dimension of
+	// the metrics its alarms read; optional.
+	Stack string
 }
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
@@ -48,6 +65,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			CallbackPromise: strings.TrimSpace(getenv("CALLBACK_PROMISE")),
 		},
 	}
+	c.StaffConfigurationSet = strings.TrimSpace(getenv("STAFF_CONFIGURATION_SET"))
+	c.Stack = strings.TrimSpace(getenv("STACK_NAME"))
 	for _, v := range []envVar{{"LEADS_TABLE", c.Table}, {"SENDER_EMAIL", c.Sender}, {"CLINIC_NAME", c.Clinic.Name}} {
 		if v.value == "" {
 			return c, fmt.Errorf("missing environment variable %s", v.name)
@@ -77,6 +96,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		*l.dst = list
 	}
+	c.Staff = union(all, c.ContactStaff, c.ConsultationStaff)
 
 	if c.Detail, err = sesmail.ParseDetail(getenv("NOTIFY_DETAIL")); err != nil {
 		return c, fmt.Errorf("NOTIFY_DETAIL must be minimal, contact or full")
@@ -100,7 +120,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	for _, v := range []envVar{{"LEADS_TABLE", c.Table}, {"CLINIC_NAME", c.Clinic.Name}, {"CLINIC_PHONE", c.Clinic.Phone},
-		{"CLINIC_ADDRESS", c.Clinic.Address}, {"CALLBACK_PROMISE", c.Clinic.CallbackPromise}, {"SES_CONFIGURATION_SET", c.ConfigurationSet}} {
+		{"CLINIC_ADDRESS", c.Clinic.Address}, {"CALLBACK_PROMISE", c.Clinic.CallbackPromise}, {"SES_CONFIGURATION_SET", c.ConfigurationSet},
+		{"STAFF_CONFIGURATION_SET", c.StaffConfigurationSet}, {"STACK_NAME", c.Stack}} {
 		if !lead.IsSingleLine(v.value) {
 			return c, fmt.Errorf("%s must be a single line of plain text", v.name)
 		}
@@ -114,6 +135,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if err := sesmail.CheckInboxURL(c.InboxURL); err != nil {
 			return c, fmt.Errorf("INBOX_URL is not the staff inbox's URL: %w", err)
 		}
+	}
+	if c.StaffConfigurationSet == "" {
+		c.StaffConfigurationSet = c.ConfigurationSet
+	}
+	if c.Retention, err = retention(getenv("RETENTION_DAYS")); err != nil {
+		return c, err
 	}
 	if c.LogLevel, err = logging.Level(getenv("LOG_LEVEL")); err != nil {
 		return c, err
@@ -149,4 +176,42 @@ func staffList(getenv func(string) string, name string) ([]string, error) {
 		return nil, fmt.Errorf("%s has %d addresses; SES allows %d recipients per message", name, len(list), maxStaff)
 	}
 	return list, nil
+}
+
+// union returns the addresses of lists, each once, in order.
+func union(lists ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, a := range l {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// defaultRetentionDays is intake's default for RETENTION_DAYS.
+const defaultRetentionDays = 365
+
+// retention reads RETENTION_DAYS, the variable intake sets each lead's
+// expiry by. The table's TTL may delete a lead any time after it expires,
+// so a retention shorter than the sweep's look-back would let a lead the
+// stream could not deliver vanish before the sweep reaches it.
+func retention(v string) (time.Duration, error) {
+	days := defaultRetentionDays
+	if v = strings.TrimSpace(v); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return 0, fmt.Errorf("RETENTION_DAYS must be a whole number of days between 1 and 3650")
+		}
+		days = n
+	}
+	d := time.Duration(days) * 24 * time.Hour
+	if d < sweepWindow {
+		return 0, fmt.Errorf("RETENTION_DAYS is %d, below the sweep's look-back of %d days: a lead the stream could not deliver could be deleted before the sweep sends it", days, sweepWindow/(24*time.Hour))
+	}
+	return d, nil
 }

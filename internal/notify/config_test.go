@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
@@ -132,5 +133,57 @@ func TestConfigInboxURL(t *testing.T) {
 		if err != nil || c.InboxURL != u {
 			t.Errorf("INBOX_URL=%s: %q, %v", u, c.InboxURL, err)
 		}
+	}
+}
+
+func TestConfigStaffConfigurationSet(t *testing.T) {
+	for _, c := range []struct {
+		over      map[string]string
+		set, file string
+	}{
+		{nil, "", ""},
+		{map[string]string{"SES_CONFIGURATION_SET": "leadpipe"}, "leadpipe", "leadpipe"}, // falls back to today's set
+		{map[string]string{"SES_CONFIGURATION_SET": "leadpipe", "STAFF_CONFIGURATION_SET": " leadpipe-staff "}, "leadpipe", "leadpipe-staff"},
+	} {
+		got, err := ConfigFromEnv(env(c.over))
+		if err != nil || got.ConfigurationSet != c.set || got.StaffConfigurationSet != c.file {
+			t.Errorf("%v: sets %q, %q, %v; want %q, %q", c.over, got.ConfigurationSet, got.StaffConfigurationSet, err, c.set, c.file)
+		}
+	}
+	if _, err := ConfigFromEnv(env(map[string]string{"STAFF_CONFIGURATION_SET": "a\r\nb"})); err == nil || !strings.Contains(err.Error(), "STAFF_CONFIGURATION_SET") {
+		t.Errorf("a two-line STAFF_CONFIGURATION_SET: %v", err)
+	}
+}
+
+// TestConfigStaffAddresses: every configured address is checked against
+// the suppression list once, including STAFF_EMAILS when both per-form
+// lists replace it.
+func TestConfigStaffAddresses(t *testing.T) {
+	c, err := ConfigFromEnv(env(map[string]string{
+		"STAFF_EMAILS":              "owner@clinic.example, frontdesk@clinic.example",
+		"CONTACT_STAFF_EMAILS":      "frontdesk@clinic.example",
+		"CONSULTATION_STAFF_EMAILS": "intake@clinic.example, Owner@Clinic.example",
+	}))
+	want := []string{"owner@clinic.example", "frontdesk@clinic.example", "intake@clinic.example", "Owner@clinic.example"}
+	if err != nil || !reflect.DeepEqual(c.Staff, want) {
+		t.Errorf("Staff = %q, %v; want %q", c.Staff, err, want)
+	}
+}
+
+func TestConfigRetentionCoversTheSweep(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 365 * 24 * time.Hour, "7": 7 * 24 * time.Hour, " 30 ": 30 * 24 * time.Hour} {
+		c, err := ConfigFromEnv(env(map[string]string{"RETENTION_DAYS": v}))
+		if err != nil || c.Retention != want {
+			t.Errorf("RETENTION_DAYS=%q: %v, %v; want %v", v, c.Retention, err, want)
+		}
+	}
+	for _, v := range []string{"6", "1", "0", "-7", "seven", "3651"} {
+		_, err := ConfigFromEnv(env(map[string]string{"RETENTION_DAYS": v}))
+		if err == nil || !strings.Contains(err.Error(), "RETENTION_DAYS") {
+			t.Errorf("RETENTION_DAYS=%q: err = %v, want one naming the variable", v, err)
+		}
+	}
+	if _, err := ConfigFromEnv(env(map[string]string{"RETENTION_DAYS": "6"})); err == nil || !strings.Contains(err.Error(), "look-back of 7 days") {
+		t.Errorf("RETENTION_DAYS=6: %v; want the reason", err)
 	}
 }

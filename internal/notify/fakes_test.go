@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ type fakeLedger struct {
 	marks         func(ctx context.Context, id string) (dynamo.Marks, error)
 	markNotified  func(ctx context.Context, id string, at time.Time) error
 	markConfirmed func(ctx context.Context, id string, at time.Time) error
+	markRefused   func(ctx context.Context, id string, at time.Time) error
 }
 
 func (f *fakeLedger) Marks(ctx context.Context, id string) (dynamo.Marks, error) {
@@ -33,9 +35,13 @@ func (f *fakeLedger) MarkNotified(ctx context.Context, id string, at time.Time) 
 func (f *fakeLedger) MarkConfirmed(ctx context.Context, id string, at time.Time) error {
 	return f.markConfirmed(ctx, id, at)
 }
+func (f *fakeLedger) MarkConfirmRefused(ctx context.Context, id string, at time.Time) error {
+	return f.markRefused(ctx, id, at)
+}
 
 // memLedger backs a fakeLedger with a map, with the store's conditional
-// semantics: a mark is set once.
+// semantics: a mark is set once. Like the store, a mark is not written in
+// a context that is done.
 type memLedger struct {
 	mu    sync.Mutex
 	marks map[string]dynamo.Marks
@@ -43,7 +49,10 @@ type memLedger struct {
 
 func newMemLedger() (*memLedger, *fakeLedger) {
 	m := &memLedger{marks: map[string]dynamo.Marks{}}
-	set := func(id string, get func(*dynamo.Marks) *time.Time, at time.Time) error {
+	set := func(ctx context.Context, id string, get func(*dynamo.Marks) *time.Time, at time.Time) error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("mark lead %s: %w", id, err)
+		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		mk := m.marks[id]
@@ -60,11 +69,14 @@ func newMemLedger() (*memLedger, *fakeLedger) {
 			defer m.mu.Unlock()
 			return m.marks[id], nil
 		},
-		markNotified: func(_ context.Context, id string, at time.Time) error {
-			return set(id, func(mk *dynamo.Marks) *time.Time { return &mk.NotifiedAt }, at)
+		markNotified: func(ctx context.Context, id string, at time.Time) error {
+			return set(ctx, id, func(mk *dynamo.Marks) *time.Time { return &mk.NotifiedAt }, at)
 		},
-		markConfirmed: func(_ context.Context, id string, at time.Time) error {
-			return set(id, func(mk *dynamo.Marks) *time.Time { return &mk.ConfirmedAt }, at)
+		markConfirmed: func(ctx context.Context, id string, at time.Time) error {
+			return set(ctx, id, func(mk *dynamo.Marks) *time.Time { return &mk.ConfirmedAt }, at)
+		},
+		markRefused: func(ctx context.Context, id string, at time.Time) error {
+			return set(ctx, id, func(mk *dynamo.Marks) *time.Time { return &mk.ConfirmRefusedAt }, at)
 		},
 	}
 }

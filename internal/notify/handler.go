@@ -29,6 +29,9 @@ type ledger interface {
 	// (dynamo.ErrAlreadyMarked when it was set before).
 	MarkNotified(ctx context.Context, id string, at time.Time) error
 	MarkConfirmed(ctx context.Context, id string, at time.Time) error
+	// MarkConfirmRefused records, once, that the confirmation can never
+	// be sent, so the sweep stops trying it.
+	MarkConfirmRefused(ctx context.Context, id string, at time.Time) error
 }
 
 // mailer sends one email. *sesmail.Sender has it.
@@ -52,7 +55,7 @@ type builder interface {
 //
 // Idempotency: before sending, the lead's marks are read (consistent read);
 // if notifiedAt is set nothing is sent. After a successful send notifiedAt is
-// set by a conditional update.
+// set by a conditional update, in a context of its own (markContext).
 //
 // DUPLICATE WINDOW: if the function crashes, times out or loses DynamoDB
 // after SES accepted the staff email and before the notifiedAt mark is
@@ -71,11 +74,16 @@ type Handler struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics io.Writer // CloudWatch Embedded Metric Format lines (stdout)
+	stack   string    // STACK_NAME: the metrics' Stack dimension
 	// reserve is kept back from the invocation's deadline so the handler
 	// can still return its list of failed records: work that has not
 	// finished by then is reported failed and retried, not lost in a
 	// timeout that would fail (and later repeat) the whole batch.
 	reserve time.Duration
+	// suppressions is SES's suppression list, which every sweep checks
+	// staffAddresses against; nil turns the check off.
+	suppressions   suppressionList
+	staffAddresses []string
 }
 
 // defaultReserve is Handler.reserve in production.
@@ -204,10 +212,24 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, l lead.Lead) er
 		log.Info("staff already notified; nothing sent", "notifiedAt", marks.NotifiedAt)
 	}
 
-	if h.confirm && marks.ConfirmedAt.IsZero() {
+	if h.confirm && marks.ConfirmedAt.IsZero() && marks.ConfirmRefusedAt.IsZero() {
 		return h.confirmSubmitter(ctx, log, l)
 	}
 	return nil
+}
+
+// markTimeout bounds the writing of one mark.
+const markTimeout = 2 * time.Second
+
+// markContext is the context a mark is written in. An email that went out
+// must be recorded even when its send used up the invocation's time, or
+// the next delivery sends it again; so the mark keeps ctx's values but not
+// its cancellation or deadline, and gets markTimeout of its own. On the
+// stream that can reach past the handler's reserve: if DynamoDB then
+// hangs, the invocation times out and the batch is retried, which is what
+// a missing mark would have caused anyway.
+func markContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 }
 
 func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead) error {
@@ -229,7 +251,9 @@ func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead
 	}
 	// DUPLICATE WINDOW (see Handler): from here until MarkNotified returns,
 	// a crash means the record is redelivered and the email sent again.
-	switch err := h.ledger.MarkNotified(ctx, l.ID, h.now().UTC()); {
+	mctx, cancel := markContext(ctx)
+	defer cancel()
+	switch err := h.ledger.MarkNotified(mctx, l.ID, h.now().UTC()); {
 	case err == nil:
 		log.Info("staff notified")
 	case errors.Is(err, dynamo.ErrAlreadyMarked):
@@ -244,9 +268,12 @@ func (h *Handler) notifyStaff(ctx context.Context, log *slog.Logger, l lead.Lead
 
 // confirmSubmitter sends the confirmation. A transient failure fails the
 // record, so the stream retries it; the retry skips the staff email,
-// whose mark is set. A permanent failure (an address SES refuses) is
-// counted and logged, not retried: it must not hold up or repeat the staff
-// email.
+// whose mark is set. A permanent failure is counted and logged, and does
+// not fail the record: it must not hold up or repeat the staff email. A
+// confirmation that can never be sent (SES refused the message itself,
+// or it cannot be built) is marked refused; one held up by the account or
+// its settings (sending paused, say) is left unmarked, and the sweep
+// sends it once ops have fixed them.
 func (h *Handler) confirmSubmitter(ctx context.Context, log *slog.Logger, l lead.Lead) error {
 	msg, err := h.emails.BuildConfirmation(l)
 	if errors.Is(err, sesmail.ErrNoConfirmation) {
@@ -255,18 +282,27 @@ func (h *Handler) confirmSubmitter(ctx context.Context, log *slog.Logger, l lead
 	if err != nil {
 		h.count(metricPermanentConfirmation, l.Kind)
 		log.Warn("no confirmation: it cannot be built for this lead", "error", err)
+		h.markRefused(ctx, log, l)
 		return nil
 	}
 	if err := h.mailer.Send(ctx, msg); err != nil {
 		code := sesmail.ErrorCode(err)
-		if sesmail.IsPermanent(err) {
+		switch {
+		case sesmail.IsRefused(err):
 			h.count(metricPermanentConfirmation, l.Kind)
-			log.Warn("SES rejected the confirmation permanently; not retried", "error_code", code)
+			log.Warn("SES refused the confirmation; not retried", "error_code", code)
+			h.markRefused(ctx, log, l)
+			return nil
+		case sesmail.IsPermanent(err):
+			h.count(metricPermanentConfirmation, l.Kind)
+			log.Warn("SES cannot send the confirmation until its account or settings are fixed; the sweep retries it", "error_code", code)
 			return nil
 		}
 		return transient{fmt.Errorf("confirmation for lead %s (staff email done): SES error %s", l.ID, code)}
 	}
-	switch err := h.ledger.MarkConfirmed(ctx, l.ID, h.now().UTC()); {
+	mctx, cancel := markContext(ctx)
+	defer cancel()
+	switch err := h.ledger.MarkConfirmed(mctx, l.ID, h.now().UTC()); {
 	case err == nil:
 		log.Info("confirmation sent")
 	case errors.Is(err, dynamo.ErrAlreadyMarked):
@@ -275,6 +311,17 @@ func (h *Handler) confirmSubmitter(ctx context.Context, log *slog.Logger, l lead
 		log.Error("confirmation sent but the mark was not written; a redelivery would send it again", "error", err)
 	}
 	return nil
+}
+
+// markRefused records that l's confirmation can never be sent.
+func (h *Handler) markRefused(ctx context.Context, log *slog.Logger, l lead.Lead) {
+	mctx, cancel := markContext(ctx)
+	defer cancel()
+	switch err := h.ledger.MarkConfirmRefused(mctx, l.ID, h.now().UTC()); {
+	case err == nil, errors.Is(err, dynamo.ErrAlreadyMarked):
+	default:
+		log.Error("the refused confirmation was not marked; the sweep will try it again", "error", err)
+	}
 }
 
 func requestID(ctx context.Context) string {

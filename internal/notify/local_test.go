@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
@@ -194,4 +196,99 @@ func TestBinaryUnderRIE(t *testing.T) {
 			t.Errorf("response %s\nlog:\n%s", out, log.String())
 		}
 	})
+}
+
+// TestSweepAgainstEmulators runs the production wiring's sweep over a
+// table in dynalite that holds what the stream can leave behind: a lead
+// nobody was told about, a confirmation the stream gave up on, a lead
+// item nobody can read, a lead a keyed retry wrote long after its claim
+// (the stream's, not yet the sweep's), and a confirmation SES refused.
+func TestSweepAgainstEmulators(t *testing.T) {
+	tbl := dynamotest.New(t)
+	ses := awstest.SES(t)
+	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
+	cfg, err := ConfigFromEnv(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs, metrics bytes.Buffer
+	h.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	h.metrics = &metrics
+	// aws-ses-v2-local has no suppression list; the check has its own tests.
+	h.suppressions = nil
+	now := time.Now().UTC()
+	h.now = func() time.Time { return now }
+
+	store := dynamo.New(tbl.Client, tbl.Name)
+	ctx := context.Background()
+	sample := leadOf(t, loadEvent(t, "stream-insert-contact.json").Records[0])
+	put := func(created, stored time.Duration) lead.Lead {
+		t.Helper()
+		l := sample
+		l.CreatedAt = now.Add(-created).Truncate(time.Millisecond)
+		l.ID, l.ExpiresAt = lead.NewID(l.CreatedAt), l.CreatedAt.Add(365*24*time.Hour)
+		store.Now = func() time.Time { return now.Add(-stored) }
+		if err := store.Put(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	mark := func(l lead.Lead, marks ...func(*dynamo.Store, context.Context, string, time.Time) error) {
+		t.Helper()
+		for _, m := range marks {
+			if err := m(store, ctx, l.ID, now.Add(-2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	untold := put(3*time.Hour, 3*time.Hour)
+	unconfirmed := put(3*time.Hour, 3*time.Hour)
+	mark(unconfirmed, (*dynamo.Store).MarkNotified)
+	late := put(5*time.Hour, 10*time.Minute) // claimed 5 hours ago, written 10 minutes ago
+	refused := put(3*time.Hour, 3*time.Hour)
+	mark(refused, (*dynamo.Store).MarkNotified, (*dynamo.Store).MarkConfirmRefused)
+	broken := dynamo.LeadItem(sample)
+	brokenID := lead.NewID(now.Add(-4 * time.Hour))
+	broken["pk"] = &types.AttributeValueMemberS{Value: "LEAD#" + brokenID}
+	broken["id"] = &types.AttributeValueMemberS{Value: brokenID}
+	broken["createdAt"] = &types.AttributeValueMemberS{Value: now.Add(-4 * time.Hour).Format("2006-01-02T15:04:05.000Z")}
+	broken["kind"] = &types.AttributeValueMemberS{Value: "fax"} // no such form
+	if _, err := tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &tbl.Name, Item: broken}); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 2 { // the second sweep must send nothing
+		res, err := h.Sweep(ctx)
+		if want := 2 * (1 - i); err != nil || res.Found != want || res.Unreadable != 1 {
+			t.Fatalf("sweep %d = %+v, %v; want %d leads found and the broken one skipped\n%s", i+1, res, err, want, logs.String())
+		}
+	}
+	mails := awstest.SESStore(t, ses.Endpoint)
+	var got []string
+	for _, m := range mails {
+		got = append(got, strings.Join(m.Destination.To, ",")+" "+m.Subject)
+	}
+	staff, confirmation := "frontdesk@clinic.example New contact message ", sample.Email()+" We received your request - Harbor Ketamine Clinic"
+	want := []string{staff + lead.ShortID(untold.ID), confirmation, confirmation}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("emails %q, want %q (the untold lead's staff email and confirmation, the other confirmation; nothing for the late or refused lead)", got, want)
+	}
+	for _, l := range []lead.Lead{untold, unconfirmed} {
+		if m, err := store.Marks(ctx, l.ID); err != nil || m.NotifiedAt.IsZero() || m.ConfirmedAt.IsZero() {
+			t.Errorf("marks of %s: %+v, %v", l.ID, m, err)
+		}
+	}
+	if m, _ := store.Marks(ctx, late.ID); !m.NotifiedAt.IsZero() {
+		t.Error("the late-written lead was sent by the sweep while the stream still has it")
+	}
+	if !strings.Contains(logs.String(), `"pk":"LEAD#`+brokenID+`"`) || strings.Contains(logs.String(), sample.Email()) {
+		t.Errorf("logs want the broken item's key and no lead data:\n%s", logs.String())
+	}
+	if n := strings.Count(metrics.String(), `"UnreadableLeads":1`); n != 2 {
+		t.Errorf("UnreadableLeads lines = %d, want one per sweep:\n%s", n, metrics.String())
+	}
 }

@@ -6,8 +6,10 @@ import (
 )
 
 // Metrics (internal/metrics, Embedded Metric Format). Each count is
-// published without dimensions (what the template's alarm watches) and by
-// form kind. Nothing personal is ever a dimension or a value.
+// published without dimensions, by form kind when it has one, and the
+// same again by Stack (STACK_NAME) when that is set: the template's newer
+// alarms read the Stack series, so two stacks in one account do not mix.
+// Nothing personal is ever a dimension or a value.
 const (
 	// metricPermanentEmail counts staff emails SES will never accept as
 	// they are; its alarm is the signal that leads are going to the
@@ -17,10 +19,29 @@ const (
 	// sent (usually an address that bounces or is suppressed). Kept apart
 	// so it does not trip the staff alarm.
 	metricPermanentConfirmation = "PermanentConfirmationFailures"
+	// metricUnreadable counts lead items the sweep skipped because it
+	// could not read them (logged by key). Each needs a person.
+	metricUnreadable = "UnreadableLeads"
+	// metricStaffSuppressed is how many staff addresses the scheduled
+	// check found on SES's suppression list (0 included, so its alarm
+	// clears once they are removed).
+	metricStaffSuppressed = "StaffAddressSuppressed"
+	// metricSuppressionCheckFailures counts look-ups of the check that
+	// failed (a missing IAM grant, SES down).
+	metricSuppressionCheckFailures = "SuppressionCheckFailures"
 )
 
 // count adds one to metric for kind.
 func (h *Handler) count(metric string, kind lead.Kind) {
-	c := metrics.Counter{W: h.metrics, Now: h.now, Log: h.log}
-	c.Count(metric, string(kind))
+	h.counter().Count(metric, string(kind))
+}
+
+// countAll records n for metric without a form kind: for what is not
+// about one lead of a known kind.
+func (h *Handler) countAll(metric string, n int) {
+	h.counter().Add(metric, "", n)
+}
+
+func (h *Handler) counter() *metrics.Counter {
+	return &metrics.Counter{W: h.metrics, Stack: h.stack, Now: h.now, Log: h.log}
 }

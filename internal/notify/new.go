@@ -44,13 +44,15 @@ func New(cfg Config) (*Handler, error) {
 		o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID)
 	})
 	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
+	ses := newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID))
 	return &Handler{
 		ledger:  store,
 		backlog: store,
 		mailer: &sesmail.Sender{
-			Client:           sesmail.SendEmailFunc(newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID)).SendEmail),
-			ConfigurationSet: cfg.ConfigurationSet,
-			CallTimeout:      sesCallTimeout,
+			Client:                sesmail.SendEmailFunc(ses.SendEmail),
+			ConfigurationSet:      cfg.ConfigurationSet,
+			StaffConfigurationSet: cfg.StaffConfigurationSet,
+			CallTimeout:           sesCallTimeout,
 		},
 		emails:  emails,
 		staff:   map[lead.Kind][]string{lead.KindContact: cfg.ContactStaff, lead.KindConsultation: cfg.ConsultationStaff},
@@ -58,7 +60,13 @@ func New(cfg Config) (*Handler, error) {
 		now:     time.Now,
 		log:     logging.New(cfg.LogLevel),
 		metrics: os.Stdout,
+		stack:   cfg.Stack,
 		reserve: defaultReserve,
+		suppressions: &sesmail.SuppressionList{
+			Client:      sesmail.GetSuppressedDestinationFunc(ses.GetSuppressedDestination),
+			CallTimeout: sesCallTimeout,
+		},
+		staffAddresses: cfg.Staff,
 	}, nil
 }
 

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
 )
 
 // The sweep is the safety net under the stream. A stream's dead-letter
@@ -16,24 +17,34 @@ import (
 // records for 24 hours; a long SES outage, a paused SES account or a bad
 // deploy would leave stored leads that no one was told about. So the same
 // function also runs on a schedule and sends every new lead that has no
-// notifiedAt mark. It waits until the stream has given up on a lead
-// (MaximumRecordAgeInSeconds, 3600 s in template.yaml) so that the two
-// never race for one lead, and looks back a week.
+// notifiedAt mark, and, when confirmations are on, every confirmation
+// that was neither sent nor refused. It waits until the stream has given
+// up on a lead (MaximumRecordAgeInSeconds, 3600 s in template.yaml),
+// counted from when the lead was written, so that the two never race for
+// one lead, and looks back a week. RETENTION_DAYS may not be shorter
+// (ConfigFromEnv).
 const (
 	sweepDelay  = 75 * time.Minute
 	sweepWindow = 7 * 24 * time.Hour
 )
 
-// backlog lists leads whose staff email was never marked sent.
-// *dynamo.Store has it.
+// backlog lists leads still waiting for an email. *dynamo.Store has it.
 type backlog interface {
-	Unnotified(ctx context.Context, from, to time.Time) ([]lead.Lead, error)
+	// Unsent lists new leads created from from and written before to
+	// whose staff email was never marked sent or, with confirmations,
+	// whose confirmation was neither sent nor refused. Items it cannot
+	// read come back by key, apart.
+	Unsent(ctx context.Context, from, to time.Time, confirmations bool) (dynamo.Backlog, error)
 }
 
 // SweepResult is what a sweep did, for its log line and its caller.
 type SweepResult struct {
-	Found  int `json:"found"`
-	Failed int `json:"failed"`
+	Found      int `json:"found"`
+	Failed     int `json:"failed"`
+	Unreadable int `json:"unreadable"`
+	// StaffSuppressed is how many staff addresses the hourly check found
+	// on SES's suppression list (0 when it did not run).
+	StaffSuppressed int `json:"staffSuppressed"`
 }
 
 // errSweepFailures makes a sweep with failures a failed invocation, so
@@ -41,17 +52,36 @@ type SweepResult struct {
 var errSweepFailures = errors.New("some unnotified leads could not be emailed; the next sweep retries them")
 
 // Sweep emails staff about every new lead from the past week that the
-// stream did not get through, using the same marks, so nothing is sent
-// twice.
+// stream did not get through, and sends the confirmations it did not,
+// using the same marks, so nothing is sent twice. A lead item it cannot
+// read is skipped, logged by its key and counted, so that one bad item
+// does not hold up everyone else's email. It also checks the staff
+// addresses against SES's suppression list (checkStaff).
 func (h *Handler) Sweep(ctx context.Context) (SweepResult, error) {
 	log := h.log.With("requestId", requestID(ctx), "sweep", true)
 	now := h.now()
-	leads, err := h.backlog.Unnotified(ctx, now.Add(-sweepWindow), now.Add(-sweepDelay))
+	res, err := h.sweep(ctx, log, now)
+	if h.suppressions != nil {
+		// Even when the listing failed: the two do not depend on each other.
+		res.StaffSuppressed = h.checkStaff(ctx, log)
+	}
+	return res, err
+}
+
+func (h *Handler) sweep(ctx context.Context, log *slog.Logger, now time.Time) (SweepResult, error) {
+	bl, err := h.backlog.Unsent(ctx, now.Add(-sweepWindow), now.Add(-sweepDelay), h.confirm)
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("sweep: %w", err) // the Lambda runtime logs it
 	}
-	res := SweepResult{Found: len(leads)}
-	for _, l := range leads {
+	res := SweepResult{Found: len(bl.Leads), Unreadable: len(bl.Unreadable)}
+	for _, pk := range bl.Unreadable {
+		// The key only: the item's contents may be health data.
+		log.Error("lead item cannot be read; skipped, the other leads are sent. Repair or remove it by its key", "pk", pk)
+	}
+	if res.Unreadable > 0 {
+		h.countAll(metricUnreadable, res.Unreadable)
+	}
+	for _, l := range bl.Leads {
 		llog := log.With("leadId", l.ID, "kind", string(l.Kind))
 		if err := h.deliver(ctx, llog, l); err != nil {
 			res.Failed++
@@ -59,7 +89,7 @@ func (h *Handler) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 	}
 	if res.Found > 0 {
-		log.Warn("sweep sent leads the stream had not", "found", res.Found, "failed", res.Failed)
+		log.Warn("sweep sent what the stream had not", "found", res.Found, "failed", res.Failed)
 	}
 	if res.Failed > 0 {
 		return res, errSweepFailures

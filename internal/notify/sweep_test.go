@@ -4,26 +4,34 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
 )
 
-// fakeBacklog answers Unnotified from a list and records the window asked.
+// fakeBacklog answers Unsent from a list and records what was asked.
 type fakeBacklog struct {
-	leads    []lead.Lead
-	err      error
-	from, to time.Time
+	leads         []lead.Lead
+	unreadable    []string
+	err           error
+	from, to      time.Time
+	confirmations bool
 }
 
-func (f *fakeBacklog) Unnotified(_ context.Context, from, to time.Time) ([]lead.Lead, error) {
-	f.from, f.to = from, to
-	return f.leads, f.err
+func (f *fakeBacklog) Unsent(_ context.Context, from, to time.Time, confirmations bool) (dynamo.Backlog, error) {
+	f.from, f.to, f.confirmations = from, to, confirmations
+	if f.err != nil {
+		return dynamo.Backlog{}, f.err
+	}
+	return dynamo.Backlog{Leads: f.leads, Unreadable: f.unreadable}, nil
 }
 
 func TestSweepSendsOnlyUnmarkedLeads(t *testing.T) {
@@ -118,5 +126,69 @@ func TestInvokeDispatches(t *testing.T) {
 	}
 	if _, err := r.h.Invoke(context.Background(), json.RawMessage(`{"hello":"world"}`)); err == nil {
 		t.Error("an unknown event was accepted")
+	}
+}
+
+// TestSweepReportsUnreadableLeads: an item the listing could not read is
+// logged as an error by its key, counted, and the other leads are sent.
+func TestSweepReportsUnreadableLeads(t *testing.T) {
+	r := newRig(t, sesmail.DetailContact, false)
+	l := leadOf(t, loadEvent(t, "stream-insert-contact.json").Records[0])
+	r.h.backlog = &fakeBacklog{leads: []lead.Lead{l}, unreadable: []string{"LEAD#01a221d2-broken"}}
+	res, err := r.h.Sweep(context.Background())
+	if err != nil || res.Found != 1 || res.Unreadable != 1 || len(r.out.messages()) != 1 {
+		t.Fatalf("Sweep = %+v, %v, %d emails; want the readable lead sent and the other counted", res, err, len(r.out.messages()))
+	}
+	var logged bool
+	for _, line := range logLines(t, r.logs.String()) {
+		if line["pk"] == "LEAD#01a221d2-broken" && line["level"] == "ERROR" {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no error log naming the key:\n%s", r.logs)
+	}
+	r.assertTotal(t, metricUnreadable, 1)
+}
+
+// logLines parses every JSON log line.
+func logLines(t *testing.T, logs string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// assertTotal checks that the rig's metrics hold exactly one EMF line for
+// metric, with value want and no dimension but the empty set.
+func (r *rig) assertTotal(t *testing.T, metric string, want int) {
+	t.Helper()
+	out := r.metrics.String()
+	var found []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err == nil {
+			if _, ok := m[metric]; ok {
+				found = append(found, m)
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %s lines in:\n%s", len(found), metric, out)
+	}
+	m := found[0]
+	aws, _ := json.Marshal(m["_aws"])
+	wantAWS := fmt.Sprintf(`{"CloudWatchMetrics":[{"Dimensions":[[]],"Metrics":[{"Name":%q,"Unit":"Count"}],"Namespace":"LeadPipeline"}],"Timestamp":%d}`, metric, r.h.now().UnixMilli())
+	if m[metric] != float64(want) || len(m) != 2 || string(aws) != wantAWS {
+		t.Errorf("EMF line %v, want %s=%d with %s", m, metric, want, wantAWS)
 	}
 }

@@ -237,9 +237,10 @@ func TestSESDownForGoodThenSwept(t *testing.T) {
 	s := newStack(t)
 	port := s.ses.Port
 	s.ses.Kill()
-	// The lead was taken in two hours ago: the sweep leaves younger leads
-	// to the stream.
+	// The lead was taken in, and written, two hours ago: the sweep leaves
+	// leads written since the stream's record age to the stream.
 	s.contact.Service.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	s.contact.Service.Store.(*dynamo.Store).Now = s.contact.Service.Now
 	id := s.submit(t, "never.mailed@example.com")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

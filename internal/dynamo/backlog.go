@@ -1,0 +1,89 @@
+package dynamo
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/clinicleads/leadpipe/internal/lead"
+)
+
+// maxUnsent bounds one sweep's listing; the next sweep takes the rest.
+const maxUnsent = 500
+
+// Backlog is what Unsent found.
+type Backlog struct {
+	// Leads wait for an email, oldest first.
+	Leads []lead.Lead
+	// Unreadable are the keys (pk) of lead items in the window that could
+	// not be parsed. They are skipped so that the others are still
+	// delivered; the caller reports them. Only the key is given: an
+	// unreadable item's contents are never read out.
+	Unreadable []string
+}
+
+// Filters of Unsent. A lead written before storedAt existed has only its
+// createdAt, which the key condition already holds to the window.
+const (
+	storedBefore = "(attribute_not_exists(" + attrStoredAt + ") OR " + attrStoredAt + " < :before)"
+	unnotified   = "attribute_not_exists(" + attrNotifiedAt + ")"
+	unconfirmed  = "(attribute_not_exists(" + attrConfirmedAt + ") AND attribute_not_exists(" + attrConfirmRefusedAt + "))"
+)
+
+// Unsent lists the new leads, created at or after from and written (storedAt)
+// before to, whose staff email was never marked sent; with confirmations,
+// also those whose confirmation was neither marked sent nor refused. At
+// most 500 leads and unreadable items together.
+//
+// A lead's createdAt is its idempotency claim's time: a keyed retry can
+// write the lead up to a day after it. Going by the write time keeps such
+// a lead out of the sweep until the stream has had its turn with it.
+//
+// The index is eventually consistent: callers check Marks before sending.
+// On an error it returns nothing: a partial list would look like the whole
+// backlog.
+func (s *Store) Unsent(ctx context.Context, from, to time.Time, confirmations bool) (Backlog, error) {
+	ctx, cancel := context.WithTimeout(ctx, 4*s.CallTimeout)
+	defer cancel()
+	waiting := unnotified
+	if confirmations {
+		waiting = "(" + unnotified + " OR " + unconfirmed + ")"
+	}
+	// storedAt is never before createdAt, so the key condition's upper
+	// bound (createdAt before to) only narrows what is read.
+	in := &dynamodb.QueryInput{
+		TableName:                &s.table,
+		IndexName:                aws.String(indexByStatus),
+		KeyConditionExpression:   aws.String("#status = :new AND " + attrCreatedAt + " BETWEEN :from AND :to"),
+		FilterExpression:         aws.String(storedBefore + " AND " + waiting),
+		ExpressionAttributeNames: map[string]string{"#status": attrStatus}, // a reserved word
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":new":    sval(string(lead.StatusNew)),
+			":from":   sval(from.UTC().Format(timeLayout)),
+			":to":     sval(to.UTC().Add(-time.Millisecond).Format(timeLayout)),
+			":before": sval(to.UTC().Format(timeLayout)),
+		},
+	}
+	var b Backlog
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return Backlog{}, classify("list leads waiting for email", err)
+		}
+		for _, item := range out.Items {
+			l, err := leadFromItem(item)
+			if err != nil {
+				// One bad item must not hold up everyone else's email.
+				b.Unreadable = append(b.Unreadable, str(item[attrPK]))
+				continue
+			}
+			b.Leads = append(b.Leads, l)
+		}
+		if len(out.LastEvaluatedKey) == 0 || len(b.Leads)+len(b.Unreadable) >= maxUnsent {
+			return b, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
