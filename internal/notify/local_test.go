@@ -245,7 +245,7 @@ func TestSweepAgainstEmulators(t *testing.T) {
 			}
 		}
 	}
-	untold := put(3*time.Hour, 3*time.Hour)
+	untold := put(3*time.Hour+time.Minute, 3*time.Hour+time.Minute) // oldest first
 	unconfirmed := put(3*time.Hour, 3*time.Hour)
 	mark(unconfirmed, (*dynamo.Store).MarkNotified)
 	late := put(5*time.Hour, 10*time.Minute) // claimed 5 hours ago, written 10 minutes ago
