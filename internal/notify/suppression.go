@@ -18,16 +18,17 @@ type suppressionList interface {
 const staffCheckTimeout = 10 * time.Second
 
 // checkStaff looks every staff address up in SES's suppression list and
-// returns how many are listed. Every scheduled sweep runs it (every 15
-// minutes): StaffAddressSuppressedAlarm sums it over 30 minutes and holds
-// while two checks a period find the address; a few look-ups a run are
-// cheap. Staff mail goes through a configuration
-// set that ignores the list; an address on it still means mail to it
-// bounced or was marked as spam, and that any mail sent without that set
-// is dropped, so each one is logged as an error with SES's reason (the
+// returns how many are listed. Staff mail goes through a configuration set
+// that ignores the list; an address on it still means mail to it bounced
+// or was marked as spam, and any mail sent to it without that set is
+// dropped. So each one is logged as an error with SES's reason (the
 // address is the clinic's configuration, not a lead's data) and counted
 // in StaffAddressSuppressed, which is alarmed. A look-up that fails is
 // logged and counted, and stops nothing.
+//
+// Every scheduled sweep runs it (every 15 minutes): the alarm sums the
+// count over 30 minutes, so it holds while two checks a period find the
+// address. A few look-ups a run cost next to nothing.
 func (h *Handler) checkStaff(ctx context.Context, log *slog.Logger) int {
 	ctx, cancel := context.WithTimeout(ctx, staffCheckTimeout)
 	defer cancel()

@@ -42,8 +42,8 @@ type SweepResult struct {
 	Found      int `json:"found"`
 	Failed     int `json:"failed"`
 	Unreadable int `json:"unreadable"`
-	// StaffSuppressed is how many staff addresses the hourly check found
-	// on SES's suppression list (0 when it did not run).
+	// StaffSuppressed is how many staff addresses the check found on
+	// SES's suppression list.
 	StaffSuppressed int `json:"staffSuppressed"`
 }
 
