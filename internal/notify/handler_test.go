@@ -459,14 +459,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 func failureLines(t *testing.T, logs string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %s", line)
-		}
+	for _, m := range logLines(t, logs) {
 		if _, ok := m["error"]; ok {
 			out = append(out, m)
 		}

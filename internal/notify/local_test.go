@@ -59,11 +59,10 @@ func storeSamples(t *testing.T, store *dynamo.Store, ev events.DynamoDBEvent) {
 	}
 }
 
-// TestAgainstEmulators runs the production wiring (ConfigFromEnv, New,
-// the awsconf endpoints) against dynalite and aws-ses-v2-local.
-func TestAgainstEmulators(t *testing.T) {
-	tbl := dynamotest.New(t)
-	ses := awstest.SES(t)
+// emulatorHandler is the production wiring (ConfigFromEnv, New, the
+// awsconf endpoints) on tbl and ses, its logs and metrics captured.
+func emulatorHandler(t *testing.T, tbl *dynamotest.Table, ses *localaws.Emulator) (*Handler, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
 	cfg, err := ConfigFromEnv(func(k string) string { return vars[k] })
 	if err != nil {
@@ -76,6 +75,14 @@ func TestAgainstEmulators(t *testing.T) {
 	var logs, metrics bytes.Buffer
 	h.log = slog.New(slog.NewJSONHandler(&logs, nil))
 	h.metrics = &metrics
+	return h, &logs, &metrics
+}
+
+// TestAgainstEmulators runs the production wiring (ConfigFromEnv, New,
+// the awsconf endpoints) against dynalite and aws-ses-v2-local.
+func TestAgainstEmulators(t *testing.T) {
+	tbl, ses := dynamotest.New(t), awstest.SES(t)
+	h, logs, metrics := emulatorHandler(t, tbl, ses)
 	store := dynamo.New(tbl.Client, tbl.Name)
 
 	ev := loadEvent(t, "stream-batch-mixed.json")
@@ -204,20 +211,8 @@ func TestBinaryUnderRIE(t *testing.T) {
 // item nobody can read, a lead a keyed retry wrote long after its claim
 // (the stream's, not yet the sweep's), and a confirmation SES refused.
 func TestSweepAgainstEmulators(t *testing.T) {
-	tbl := dynamotest.New(t)
-	ses := awstest.SES(t)
-	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
-	cfg, err := ConfigFromEnv(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs, metrics bytes.Buffer
-	h.log = slog.New(slog.NewJSONHandler(&logs, nil))
-	h.metrics = &metrics
+	tbl, ses := dynamotest.New(t), awstest.SES(t)
+	h, logs, metrics := emulatorHandler(t, tbl, ses)
 	// aws-ses-v2-local has no suppression list; the check has its own tests.
 	h.suppressions = nil
 	now := time.Now().UTC()
