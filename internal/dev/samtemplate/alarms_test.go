@@ -145,6 +145,11 @@ var wantAlarms = map[string]alarmWant{
 		stat:  "Sum", period: 1800, eval: 1, threshold: "1", comparison: gte, missing: nb, okActions: true,
 		says: []string{"staff email", "aws sesv2 delete-suppressed-destination"},
 	},
+	"StaffAddressCheckFailuresAlarm": {
+		reads: []metricRef{{"LeadPipeline", "SuppressionCheckFailures", stackDim}},
+		stat:  "Sum", period: 1800, eval: 2, datapoints: 2, threshold: "1", comparison: gte, missing: nb, okActions: true,
+		says: []string{"suppression list", "cannot check a staff address"},
+	},
 	"StaffEmailProblemsAlarm": {
 		reads: sesEvents("StaffConfigurationSet"),
 		stat:  "Sum", period: 300, eval: 1, threshold: "1", comparison: gte, missing: nb,

@@ -219,6 +219,7 @@ func TestEnvironment(t *testing.T) {
 		"CLINIC_ADDRESS":            ref("ClinicAddress"),
 		"CLINIC_TIMEZONE":           ref("ClinicTimeZone"),
 		"CALLBACK_PROMISE":          ref("CallbackPromise"),
+		"RETENTION_DAYS":            ref("RetentionDays"),
 		// Confirmations keep suppression; staff email has its own set
 		// without it (TestSesConfigurationSets).
 		"SES_CONFIGURATION_SET":   ref("SesConfigurationSet"),
