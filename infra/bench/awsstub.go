@@ -34,6 +34,9 @@ type awsStub struct {
 	srv *http.Server
 	url string
 
+	// queries answers Query (set before the first request; read-only).
+	queries queryAnswers
+
 	mu     sync.Mutex
 	calls  map[string]int
 	items  map[string]map[string]any // last PutItem item by its "type" attribute
@@ -183,6 +186,10 @@ func (s *awsStub) dynamo(w http.ResponseWriter, op string, body []byte) {
 			b, _ := json.Marshal(map[string]any{"Item": key})
 			out = string(b)
 		}
+	case "Query":
+		// The staff list's page (see queryAnswers).
+		b, _ := json.Marshal(s.queries.answer(in))
+		out = string(b)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	io.WriteString(w, out)
