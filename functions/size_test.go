@@ -13,28 +13,9 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 )
 
-// maxBinaryBytes is the size budget for each function's stripped
-// linux/arm64 bootstrap. On Lambda every MB of binary costs roughly 5 ms
-// of cold start; the figures and what they depend on are in the README's
-// Performance section (`make bench` measures them).
-const maxBinaryBytes = 10 << 20
-
-// notifyBudget is notify's own, higher budget. Its emails must be rendered
-// with html/template (contextual escaping of what the public typed), and
-// text/template's reflection (reflect.Value.MethodByName with a run-time
-// name) makes the linker keep every exported method of every type that
-// sits in an interface: +2.0 MiB, measured. Without it notify would be
-// about 9.1 MiB. This is a deliberate trade of ~6 ms of cold start for
-// escaping we do not write by hand; the budget still catches any other
-// growth.
-const notifyBudget = 23 << 19 // 11.5 MiB
-
-func budget(function string) int64 {
-	if function == "notify" {
-		return notifyBudget
-	}
-	return maxBinaryBytes
-}
+// budget is the function's size budget (benchdata.SizeBudget, which the
+// bench command shows too).
+func budget(function string) int64 { return benchdata.SizeBudget(function) }
 
 // TestSize builds every function exactly as the Makefile (and so sam build)
 // does and holds it to its budget.

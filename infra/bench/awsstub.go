@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -33,6 +34,9 @@ type awsStub struct {
 	ln  net.Listener
 	srv *http.Server
 	url string
+
+	// queries answers Query (set before the first request; read-only).
+	queries queryAnswers
 
 	mu     sync.Mutex
 	calls  map[string]int
@@ -183,6 +187,10 @@ func (s *awsStub) dynamo(w http.ResponseWriter, op string, body []byte) {
 			b, _ := json.Marshal(map[string]any{"Item": key})
 			out = string(b)
 		}
+	case "Query":
+		// The staff list's page (see queryAnswers).
+		b, _ := json.Marshal(s.queries.answer(in))
+		out = string(b)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	io.WriteString(w, out)
@@ -207,11 +215,7 @@ func (s *awsStub) count(op string) {
 func (s *awsStub) snapshot() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.calls)
 }
 
 // item returns the last item written with the given "type" attribute.

@@ -2,13 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
+	"github.com/clinicleads/leadpipe/internal/staff"
 )
 
 func TestParseGoBench(t *testing.T) {
@@ -195,5 +204,115 @@ func TestRuntimeAPI(t *testing.T) {
 	close(exited)
 	if _, _, err := rt.invoke([]byte(`{}`), 5*time.Second, exited); !errors.Is(err, errExited) {
 		t.Errorf("invoke after exit = %v, want errExited", err)
+	}
+}
+
+// TestStaffListSample holds events/staff-list.json to API Gateway's v2
+// event shape and to the staff function: through the real handler, with
+// the bench's own settings and AWS stub, it is a staff member's list
+// request that costs one Query and answers a page of leads, crisis first.
+func TestStaffListSample(t *testing.T) {
+	root, err := benchdata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := benchdata.EventBytes(benchdata.StaffListEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields() // a misspelt field would be dropped silently
+	if err := dec.Decode(&req); err != nil {
+		t.Fatalf("%s: %v", benchdata.StaffListEvent, err)
+	}
+	if req.RouteKey != "GET /staff/leads" || req.RequestContext.HTTP.Method != "GET" || req.RawPath != "/staff/leads" {
+		t.Errorf("route %q, method %q, path %q", req.RouteKey, req.RequestContext.HTTP.Method, req.RawPath)
+	}
+
+	// The authorizer's claims are the bearer token's, as strings, issued by
+	// the pool and for the client the bench's settings name.
+	env, err := newBenchEnv(root, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.close()
+	var tgt target
+	for _, x := range targets {
+		if x.Name == "staff" {
+			tgt = x
+		}
+	}
+	vars := map[string]string{}
+	for _, kv := range env.processEnv(tgt) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	claims := req.RequestContext.Authorizer.JWT.Claims
+	if want := "https://cognito-idp.us-east-1.amazonaws.com/" + vars["USER_POOL_ID"]; claims["iss"] != want {
+		t.Errorf("iss %q, want %q", claims["iss"], want)
+	}
+	if claims["client_id"] != vars["USER_POOL_CLIENT_ID"] {
+		t.Errorf("client_id %q, want USER_POOL_CLIENT_ID %q", claims["client_id"], vars["USER_POOL_CLIENT_ID"])
+	}
+	token, ok := strings.CutPrefix(req.Headers["authorization"], "Bearer ")
+	parts := strings.Split(token, ".")
+	if !ok || len(parts) != 3 {
+		t.Fatalf("authorization header %q is not a bearer JWT", req.Headers["authorization"])
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inToken map[string]any
+	pd := json.NewDecoder(bytes.NewReader(payload))
+	pd.UseNumber() // times as the digits API Gateway passes on
+	if err := pd.Decode(&inToken); err != nil {
+		t.Fatal(err)
+	}
+	if len(inToken) != len(claims) {
+		t.Errorf("token has %d claims, the authorizer passes %d", len(inToken), len(claims))
+	}
+	for k, v := range inToken {
+		want := fmt.Sprint(v)
+		if list, ok := v.([]any); ok { // API Gateway flattens arrays: [staff]
+			want = fmt.Sprint(list)
+		}
+		if claims[k] != want {
+			t.Errorf("claim %s: token %v, authorizer %q", k, v, claims[k])
+		}
+	}
+
+	cfg, err := staff.ConfigFromEnv(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := staff.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(resp)
+	page, err := staffPage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Leads) != 50 || page.Next == "" {
+		t.Errorf("%d leads, next %q; want a full page of 50 and a next", len(page.Leads), page.Next)
+	}
+	crisis := 0
+	for crisis < len(page.Leads) && page.Leads[crisis].InCrisis {
+		crisis++
+	}
+	if want := stubLeads / 20; crisis != want {
+		t.Errorf("%d leads in crisis at the top, want the stub's %d", crisis, want)
+	}
+	calls := env.stub.snapshot()
+	delete(calls, "connections")
+	if len(calls) != 1 || calls["DynamoDB.Query"] != 1 {
+		t.Errorf("AWS calls %v, want one Query", calls)
 	}
 }

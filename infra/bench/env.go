@@ -38,6 +38,16 @@ var notifyEnv = []string{
 // staffRecipients is the number of addresses in STAFF_EMAILS above.
 const staffRecipients = 1
 
+// Settings the staff function needs: the user pool and app client the
+// sample event's token was issued by (events/staff-list.json: its iss and
+// client_id), and a cursor key of the length the template generates.
+var staffEnv = []string{
+	"USER_POOL_ID=us-east-1_Ex4mpLe12",
+	"USER_POOL_CLIENT_ID=5f2kq8exampleclient0000000",
+	"CURSOR_SECRET=leadpipe-bench-cursor-secret-not-real-0123456789abcdef",
+	"CLINIC_TIMEZONE=America/New_York",
+}
+
 func newBenchEnv(root, work string, useTLS bool) (*benchEnv, error) {
 	stub, stubEnv, err := newAWSStub(useTLS, work)
 	if err != nil {
@@ -52,6 +62,9 @@ func newBenchEnv(root, work string, useTLS bool) (*benchEnv, error) {
 		return nil, err
 	}
 	e := &benchEnv{root: root, stub: stub, stubEnv: stubEnv, home: home, events: map[string][]byte{}, tmpl: tmpl}
+	if stub.queries, err = newQueryAnswers(tmpl); err != nil {
+		return nil, fmt.Errorf("the AWS stub's Query answers: %w", err)
+	}
 	for _, t := range targets {
 		if _, ok := e.events[t.Event]; ok {
 			continue
@@ -121,8 +134,11 @@ func (e *benchEnv) processEnv(t target) []string {
 		"LEADS_TABLE=Leads",
 	}
 	env = append(env, e.stubEnv...)
-	if t.Kind == "notify" {
+	switch t.Kind {
+	case "notify":
 		env = append(env, notifyEnv...)
+	case "staff":
+		env = append(env, staffEnv...)
 	}
 	return env
 }
@@ -161,7 +177,8 @@ func (e *benchEnv) eventsFor(t target, tag string, n int) ([][]byte, error) {
 }
 
 // check returns the test of a response that proves the function did its
-// work: 201 from intake, no failed records from the notifier.
+// work: 201 from intake, no failed records from the notifier, a page with
+// leads from the staff list.
 func check(t target) func([]byte) error {
 	switch t.Kind {
 	case "intake":
@@ -177,6 +194,11 @@ func check(t target) func([]byte) error {
 				return fmt.Errorf("status %d, want 201: %s", resp.StatusCode, resp.Body)
 			}
 			return nil
+		}
+	case "staff":
+		return func(b []byte) error {
+			_, err := staffPage(b)
+			return err
 		}
 	case "notify":
 		return func(b []byte) error {
@@ -198,4 +220,45 @@ func check(t target) func([]byte) error {
 		}
 		return nil
 	}
+}
+
+// listPage is the body of a staff list answer.
+type listPage struct {
+	Leads []listRow `json:"leads"`
+	Next  string    `json:"next"`
+}
+
+type listRow struct {
+	ID         string `json:"id"`
+	InCrisis   bool   `json:"inCrisis"`
+	ReceivedAt string `json:"receivedAt"`
+}
+
+// decodeList reads a staff function's answer to a list request: 200 and
+// a page, which may be empty (a filtered page can be).
+func decodeList(b []byte) (listPage, error) {
+	var resp struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	var page listPage
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return page, fmt.Errorf("response is not an API Gateway response: %s", b)
+	}
+	if resp.StatusCode != 200 {
+		return page, fmt.Errorf("status %d, want 200: %s", resp.StatusCode, resp.Body)
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil {
+		return page, fmt.Errorf("list body: %w", err)
+	}
+	return page, nil
+}
+
+// staffPage is decodeList for the stub's answer, which always has leads.
+func staffPage(b []byte) (listPage, error) {
+	page, err := decodeList(b)
+	if err == nil && len(page.Leads) == 0 {
+		err = fmt.Errorf("a page without leads: %s", b)
+	}
+	return page, err
 }

@@ -37,6 +37,8 @@ type options struct {
 	before    string
 	goTest    bool
 	out       string
+	listLeads int
+	listTime  time.Duration
 }
 
 func main() {
@@ -50,6 +52,8 @@ func main() {
 	flag.BoolVar(&o.levers, "levers", false, "also measure the levers (variants, flags, keep-alive; needs the module proxy for config)")
 	flag.StringVar(&o.before, "before", "", "with -levers, also measure the functions as they were at this git revision (e.g. HEAD~3)")
 	flag.BoolVar(&o.goTest, "gotest", true, "run the go test benchmarks")
+	flag.IntVar(&o.listLeads, "list-leads", 10_000, "leads in dynalite for the staff list figure (0: leave it out)")
+	flag.DurationVar(&o.listTime, "list-time", time.Minute, "stop each walk through the staff list after this long")
 	flag.StringVar(&o.out, "json", filepath.Join("build", "bench.json"), "where to write the figures, relative to the module root")
 	flag.Parse()
 	if o.before != "" {
@@ -63,11 +67,11 @@ func main() {
 
 // target is a function under measurement.
 type target struct {
-	Name    string // baseline, contact, consultation, notify
+	Name    string // baseline, contact, consultation, notify, staff
 	Pkg     string // ./functions/contact
 	Logical string // its logical ID in template.yaml
 	Event   string // the sample event it is invoked with
-	Kind    string // baseline, intake, notify
+	Kind    string // baseline, intake, notify, staff
 }
 
 var targets = []target{
@@ -75,6 +79,7 @@ var targets = []target{
 	{"contact", "./functions/contact", "ContactFunction", benchdata.ContactEvent, "intake"},
 	{"consultation", "./functions/consultation", "ConsultationFunction", benchdata.ConsultationEvent, "intake"},
 	{"notify", "./functions/notify", "NotifyFunction", benchdata.StreamEvent, "notify"},
+	{"staff", "./functions/staff", "StaffFunction", benchdata.StaffListEvent, "staff"},
 }
 
 func run(o options) error {
@@ -153,6 +158,17 @@ func run(o options) error {
 			return err
 		}
 	}
+	if o.listLeads > 0 {
+		var staffFn *FunctionReport
+		for _, f := range fns {
+			if f.target.Kind == "staff" {
+				staffFn = f
+			}
+		}
+		if rep.StaffList, err = measureStaffList(env, staffFn, o); err != nil {
+			return err
+		}
+	}
 	rep.Costs, rep.StoragePerMonth = costs(env, fns)
 	rep.Prices = priceList()
 	rep.Notes = notes
@@ -186,6 +202,13 @@ func run(o options) error {
 	for _, f := range fns {
 		if f.Error != "" {
 			return fmt.Errorf("%s was not fully measured: %s", f.Name, f.Error)
+		}
+	}
+	if rep.StaffList != nil {
+		for _, w := range rep.StaffList.Walks {
+			if len(w.Problems) > 0 {
+				return fmt.Errorf("the staff list %s went wrong: %s", w.Query, strings.Join(w.Problems, "; "))
+			}
 		}
 	}
 	return nil
@@ -223,4 +246,6 @@ var notes = []string{
 	"The stub answers GetItem with the requested key as the item (the lead exists, no marks yet: the notifier's normal path) and PutItem, UpdateItem with {}.",
 	"Intake events get a new Idempotency-Key per invocation, so every invocation stores a new lead; the notifier gets the same stream record each time.",
 	"Item sizes follow DynamoDB's rules (attribute names plus values) on the items the functions actually sent.",
+	"The staff function is invoked with events/staff-list.json (GET /staff/leads, a staff member's claims); the stub answers its Query with a page of leads as the template's ByStatusQueue index projects them.",
+	"The staff list figure runs the staff function's binary against dynalite (no TLS, no network) through a proxy that counts its DynamoDB calls; per-page times are the invocation's, from event handed over to response.",
 }

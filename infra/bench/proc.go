@@ -117,6 +117,7 @@ type runOpts struct {
 	events  func(i int) []byte // the i-th event
 	n       int                // invocations (at least 1)
 	maxTime time.Duration      // stop early once this much time has passed (after the first)
+	done    func() bool        // stop early once it reports true (asked after each invocation); nil: never
 	check   func(body []byte) error
 	timeout time.Duration // per invocation
 }
@@ -157,6 +158,9 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 	var runErr error
 	for i := 0; i < max(o.n, 1); i++ {
 		if i > 0 && o.maxTime > 0 && time.Since(p.start) > o.maxTime {
+			break
+		}
+		if i > 0 && o.done != nil && o.done() {
 			break
 		}
 		inv, res, err := rt.invoke(o.events(i), o.timeout, exited)

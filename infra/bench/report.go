@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 )
 
 // Report is everything the bench measured; build/bench.json holds it.
@@ -20,6 +22,7 @@ type Report struct {
 	Stub            string             `json:"awsStub"`
 	Functions       []*FunctionReport  `json:"functions"`
 	Benchmarks      []GoBench          `json:"benchmarks"`
+	StaffList       *StaffList         `json:"staffList,omitempty"`
 	Costs           []Cost             `json:"costPerMillionLeads"`
 	StoragePerMonth map[string]float64 `json:"dynamoStoragePerMonthPerMillionLeadsUSD"`
 	Prices          []string           `json:"prices"`
@@ -255,17 +258,18 @@ func (r *Report) table() *table {
 			return na
 		})
 	}
-	perFn("arm64 budget 10 MiB (functions/size_test.go)", func(f *FunctionReport) string {
+	perFn("arm64 budget (functions/size_test.go)", func(f *FunctionReport) string {
 		s, ok := f.Size["arm64"]
+		limit := benchdata.SizeBudget(f.Name)
 		switch {
 		case !ok:
 			return na
 		case f.target.Kind == "baseline":
 			return "floor"
-		case s.Binary <= 10<<20:
-			return "within"
+		case s.Binary <= limit:
+			return fmt.Sprintf("within %.1f", mibf(limit))
 		}
-		return fmt.Sprintf("OVER %.2f", mibf(s.Binary-10<<20))
+		return fmt.Sprintf("OVER %.1f by %.2f", mibf(limit), mibf(s.Binary-limit))
 	})
 
 	t.section(fmt.Sprintf("Cold start: process start to first response, %d fresh processes each (%s, fake Runtime API, AWS stub over %s)", r.Settings.coldRuns, r.Machine.GOARCH, scheme(r.Stub)))
@@ -305,7 +309,7 @@ func (r *Report) table() *table {
 		return fmt.Sprintf("%s %.2f", lastTwo(s.Package), s.ClockMs)
 	})
 
-	t.section(fmt.Sprintf("Warm: up to %d invocations in one process, each a new lead", r.Settings.warmN))
+	t.section(fmt.Sprintf("Warm: up to %d invocations in one process (intake: each a new lead; staff: the sample list request)", r.Settings.warmN))
 	t.header(names...)
 	warm := func(label string, v func(w *Warm) string) {
 		perFn(label, func(f *FunctionReport) string {
@@ -331,6 +335,44 @@ func (r *Report) table() *table {
 		t.header("benchmark", "time/op", "bytes/op", "allocs/op")
 		for _, b := range r.Benchmarks {
 			t.row(shortPkg(b.Package)+" "+b.Name, fmtNs(b.NsPerOp), fmt.Sprint(b.BytesPerOp), fmt.Sprint(b.AllocsPerOp))
+		}
+	}
+
+	if sl := r.StaffList; sl != nil {
+		t.section(fmt.Sprintf("Staff list: GET /staff/leads over %d leads in dynalite, every page by its cursor (staff binary, one warm process)", sl.Leads))
+		hdr := []string{""}
+		for _, w := range sl.Walks {
+			hdr = append(hdr, w.Name)
+		}
+		t.header(hdr...)
+		walk := func(label string, cell func(w ListWalk) string) {
+			row := []string{label}
+			for _, w := range sl.Walks {
+				row = append(row, cell(w))
+			}
+			t.row(row...)
+		}
+		walk("pages", func(w ListWalk) string {
+			if !w.Complete {
+				return fmt.Sprintf("%d, stopped", w.Pages)
+			}
+			return fmt.Sprint(w.Pages)
+		})
+		walk("rows (distinct leads)", func(w ListWalk) string { return fmt.Sprintf("%d (%d)", w.Rows, w.Distinct) })
+		walk("DynamoDB calls per page (counted)", func(w ListWalk) string { return callsCell(prefixed(w.CallsPerPage)) })
+		walk("  most calls on one page", func(w ListWalk) string { return fmt.Sprint(w.MaxCalls) })
+		walk("per page p50 (ms)", func(w ListWalk) string { return fmt.Sprintf("%.2f", w.P50Ms) })
+		walk("per page p90 (ms)", func(w ListWalk) string { return fmt.Sprintf("%.2f", w.P90Ms) })
+		walk("per page max (ms)", func(w ListWalk) string { return fmt.Sprintf("%.2f", w.MaxMs) })
+		walk("first page, fresh process (ms; not above)", func(w ListWalk) string { return fmt.Sprintf("%.1f", w.FirstMs) })
+		for _, w := range sl.Walks {
+			t.note("%s: ?%s", w.Name, w.Query)
+		}
+		t.note("seeded with BatchWriteItem in %.1f s; every 20th lead in crisis (pinned first), every other a contact", sl.SeedSeconds)
+		for _, w := range sl.Walks {
+			for _, p := range w.Problems {
+				t.note("PROBLEM %s: %s", w.Name, p)
+			}
 		}
 	}
 
@@ -415,6 +457,16 @@ func callsCell(calls map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s×%g", op, math.Round(calls[k]*100)/100))
 	}
 	return strings.Join(parts, " ")
+}
+
+// prefixed names operations as the warm figures do ("DynamoDB.Query"),
+// for callsCell.
+func prefixed(calls map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(calls))
+	for op, n := range calls {
+		out["DynamoDB."+op] = n
+	}
+	return out
 }
 
 func perLead(cs []Cost, i int) string {

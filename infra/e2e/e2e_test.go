@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/clinicleads/leadpipe/internal/dev/devstack"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
 	"github.com/clinicleads/leadpipe/internal/lead"
@@ -48,9 +50,9 @@ func chromiumPath() string {
 }
 
 // The ports the dev stack reads, each set to a free loopback port.
-var portVars = []string{"LEADPIPE_API_PORT", "LEADPIPE_DYNAMO_PORT", "LEADPIPE_SES_PORT", "LEADPIPE_STREAM_PORT"}
+var portVars = []string{"LEADPIPE_API_PORT", "LEADPIPE_DYNAMO_PORT", "LEADPIPE_SES_PORT", "LEADPIPE_STREAM_PORT", "LEADPIPE_COGNITO_PORT"}
 
-// summary is what browser.mjs prints on stdout.
+// summary is what browser.mjs and staff.mjs print on stdout.
 type summary struct {
 	OK          bool              `json:"ok"`
 	Error       string            `json:"error"`
@@ -62,6 +64,22 @@ type summary struct {
 		Name string `json:"name"`
 		MS   int    `json:"ms"`
 	} `json:"steps"`
+	Staff struct {
+		Audit []string `json:"audit"` // the audit trail's actions shown after the reload
+	} `json:"staff"`
+}
+
+// staffInput is what staff.mjs is told: the seeded staff account, and what
+// the person in crisis and then staff write, unique to the run so that a
+// search of the page, its storage or an email cannot find another lead's.
+type staffInput struct {
+	User        string `json:"user"`
+	Password    string `json:"password"`
+	Email       string `json:"email"`
+	FirstName   string `json:"firstName"`
+	LastName    string `json:"lastName"`
+	Medications string `json:"medications"`
+	Note        string `json:"note"`
 }
 
 func TestBrowser(t *testing.T) {
@@ -85,13 +103,32 @@ func TestBrowser(t *testing.T) {
 		emails[s] = fmt.Sprintf("e2e-%s-%s@example.com", s, run)
 	}
 
-	got := runBrowser(t, root, api, emails)
-	for _, s := range got.Steps {
-		t.Logf("browser step %-24s %6d ms", s.Name, s.MS)
+	got := runScript(t, root, "browser.mjs", map[string]any{"emails": emails}, api)
+	for _, s := range []string{"consultation", "corrected", "retry", "rekey", "crisis"} {
+		if got.Leads[s] == "" {
+			t.Fatalf("browser.mjs reported no lead id for %s", s)
+		}
 	}
-	for _, s := range got.Screenshots {
-		t.Logf("screenshot %s", s)
+
+	// The staff inbox, on the same stack (starting another would double
+	// the run time): a person in crisis submits; staff sign in, open the
+	// lead, mark it contacted with a note, reload, sign out.
+	in := staffInput{
+		User: devstack.StaffUser, Password: devstack.DefaultStaffPassword,
+		Email: fmt.Sprintf("e2e-staff-%s@example.com", run), FirstName: "Rowan", LastName: "Inboxtest",
+		Medications: "Lamotrigine 25 mg twice daily (e2e " + run + ")",
+		Note:        "Called back (e2e " + run + "): booked a screening call for Tuesday.",
 	}
+	if p := os.Getenv("LEADPIPE_DEV_STAFF_PASSWORD"); p != "" {
+		in.Password = p // the stack seeds the account with it
+	}
+	staffRun := runScript(t, root, "staff.mjs", map[string]any{"staff": in}, api)
+	staffID := staffRun.Leads["staff"]
+	if staffID == "" {
+		t.Fatalf("staff.mjs reported no lead id")
+	}
+	got.Leads["staff"] = staffID
+	emails["staff"] = in.Email
 
 	// Every submitted lead is stored exactly once: the retried submission
 	// too, and the invalid attempt before the corrected one left nothing.
@@ -115,17 +152,32 @@ func TestBrowser(t *testing.T) {
 	if items := byEmail[emails["crisis"]]; len(items) == 1 && !boolean(items[0], "inCrisis") {
 		t.Errorf("crisis lead stored with inCrisis false")
 	}
+	checkStaffLead(t, db, byEmail[in.Email], in)
 
 	// The stream hands each new lead to notify, which emails staff.
 	wantMail := map[string]string{ // lead id -> subject it must have
 		got.Leads["consultation"]: "New consultation request " + lead.ShortID(got.Leads["consultation"]),
 		got.Leads["retry"]:        "New consultation request " + lead.ShortID(got.Leads["retry"]),
 		got.Leads["crisis"]:       "URGENT (in crisis): New consultation request " + lead.ShortID(got.Leads["crisis"]),
+		staffID:                   "URGENT (in crisis): New consultation request " + lead.ShortID(staffID),
 	}
 	mail := waitForMail(t, sesURL, wantMail)
 	for id, subject := range wantMail {
-		if n := mail[subject]; n != 1 {
+		if n := len(withSubject(mail, subject)); n != 1 {
 			t.Errorf("lead %s: %d staff emails with subject %q, want 1", id, n, subject)
+		}
+	}
+	// The staff email points into the inbox, and (NOTIFY_DETAIL=contact)
+	// carries no health answer.
+	link := api + "/staff#/leads/" + staffID
+	for _, m := range withSubject(mail, wantMail[staffID]) {
+		for part, body := range map[string]string{"text": m.Body.Text, "html": m.Body.HTML} {
+			if !strings.Contains(body, link) {
+				t.Errorf("staff email for %s: the %s part has no link %s:\n%s", staffID, part, link, body)
+			}
+			if strings.Contains(body, in.Medications) {
+				t.Errorf("staff email for %s: the %s part holds the medications answer (NOTIFY_DETAIL=contact)", staffID, part)
+			}
 		}
 	}
 
@@ -199,6 +251,9 @@ func startStack(t *testing.T, root string, ports map[string]int) *stack {
 	for name, port := range ports {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", name, port))
 	}
+	// The staff email's level of detail is the dev default, whatever the
+	// shell says: the test checks that it carries no health answer.
+	cmd.Env = append(cmd.Env, "NOTIFY_DETAIL=contact")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -332,23 +387,23 @@ func listening(port int) bool {
 	return true
 }
 
-// runBrowser runs browser.mjs against the stack and returns its summary.
-func runBrowser(t *testing.T, root, api string, emails map[string]string) summary {
+// runScript runs infra/e2e/<script> against the stack at api with input
+// (plus baseURL, artifacts and chromium), logs its steps and screenshots,
+// and returns its summary; it fails the test unless the script succeeded.
+func runScript(t *testing.T, root, script string, input map[string]any, api string) summary {
 	t.Helper()
-	input, err := json.Marshal(map[string]any{
-		"baseURL":   api,
-		"artifacts": filepath.Join(root, "infra", "e2e", "artifacts"),
-		"emails":    emails,
-		"chromium":  chromiumPath(),
-	})
+	input["baseURL"] = api
+	input["artifacts"] = filepath.Join(root, "infra", "e2e", "artifacts")
+	input["chromium"] = chromiumPath()
+	b, err := json.Marshal(input)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("infra", "e2e", "browser.mjs"))
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("infra", "e2e", script))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "LEADPIPE_E2E="+string(input))
+	cmd.Env = append(os.Environ(), "LEADPIPE_E2E="+string(b))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// On timeout, take Chromium down with node.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -357,20 +412,21 @@ func runBrowser(t *testing.T, root, api string, emails map[string]string) summar
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	runErr := cmd.Run()
-	t.Logf("browser.mjs ran in %s", time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%s ran in %s", script, time.Since(start).Round(100*time.Millisecond))
 
 	var got summary
 	line := lastLine(stdout.String())
 	if err := json.Unmarshal([]byte(line), &got); err != nil {
-		t.Fatalf("browser.mjs: %v; no JSON summary (%v)\nstdout:\n%s\nstderr:\n%s", runErr, err, stdout.String(), stderr.String())
+		t.Fatalf("%s: %v; no JSON summary (%v)\nstdout:\n%s\nstderr:\n%s", script, runErr, err, stdout.String(), stderr.String())
+	}
+	for _, s := range got.Steps {
+		t.Logf("%s step %-24s %6d ms", script, s.Name, s.MS)
+	}
+	for _, s := range got.Screenshots {
+		t.Logf("screenshot %s", s)
 	}
 	if runErr != nil || !got.OK {
-		t.Fatalf("browser.mjs failed (%v): %s\nstderr:\n%s", runErr, got.Error, stderr.String())
-	}
-	for _, s := range []string{"consultation", "corrected", "retry", "rekey", "crisis"} {
-		if got.Leads[s] == "" {
-			t.Fatalf("browser.mjs reported no lead id for %s: %s", s, line)
-		}
+		t.Fatalf("%s failed (%v): %s\nstderr:\n%s", script, runErr, got.Error, stderr.String())
 	}
 	return got
 }
@@ -384,11 +440,21 @@ func lastLine(s string) string {
 }
 
 // scanLeads returns the table's leads (items of type "lead"), by email.
-// A scan is fine against a local table of a few items; the functions
-// themselves are not allowed to scan.
 func scanLeads(t *testing.T, db *dynamodb.Client) map[string][]map[string]types.AttributeValue {
 	t.Helper()
 	out := map[string][]map[string]types.AttributeValue{}
+	for _, item := range scanType(t, db, "lead") {
+		out[str(item, "email")] = append(out[str(item, "email")], item)
+	}
+	return out
+}
+
+// scanType returns the table's items of one type ("lead", "audit"). A
+// scan is fine against a local table of a few items; the functions
+// themselves are not allowed to scan.
+func scanType(t *testing.T, db *dynamodb.Client, typ string) []map[string]types.AttributeValue {
+	t.Helper()
+	var out []map[string]types.AttributeValue
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
 		TableName:      aws.String(leadsTable),
 		ConsistentRead: aws.Bool(true),
@@ -399,12 +465,58 @@ func scanLeads(t *testing.T, db *dynamodb.Client) map[string][]map[string]types.
 			t.Fatalf("scan %s: %v", leadsTable, err)
 		}
 		for _, item := range page.Items {
-			if str(item, "type") == "lead" {
-				out[str(item, "email")] = append(out[str(item, "email")], item)
+			if str(item, "type") == typ {
+				out = append(out, item)
 			}
 		}
 	}
 	return out
+}
+
+// checkStaffLead holds the table to what staff did in staff.mjs: the lead
+// in crisis is contacted, one change after intake's version 1, with the
+// note; its audit trail in the table has exactly the four entries the page
+// showed (two views, the status change, the note), all by the staff user.
+func checkStaffLead(t *testing.T, db *dynamodb.Client, items []map[string]types.AttributeValue, in staffInput) {
+	t.Helper()
+	if len(items) != 1 {
+		return // already reported
+	}
+	item := items[0]
+	id := str(item, "id")
+	checkItem(t, items, map[string]string{"kind": "consultation", "status": "contacted", "currentMedications": in.Medications})
+	if !boolean(item, "inCrisis") {
+		t.Errorf("staff lead %s stored with inCrisis false", id)
+	}
+	if v, ok := item["version"].(*types.AttributeValueMemberN); !ok || v.Value != "2" {
+		t.Errorf("staff lead %s: version %v, want 2 (intake's 1, then one change)", id, item["version"])
+	}
+	var notes []string
+	if l, ok := item["notes"].(*types.AttributeValueMemberL); ok {
+		for _, n := range l.Value {
+			if m, ok := n.(*types.AttributeValueMemberM); ok {
+				notes = append(notes, str(m.Value, "text"))
+			}
+		}
+	}
+	if len(notes) != 1 || notes[0] != in.Note {
+		t.Errorf("staff lead %s: notes %q, want [%q]", id, notes, in.Note)
+	}
+
+	var actions []string
+	for _, e := range scanType(t, db, "audit") {
+		if str(e, "leadId") != id {
+			continue
+		}
+		actions = append(actions, str(e, "action"))
+		if by := str(e, "actorEmail"); by != in.User {
+			t.Errorf("audit entry %s of %s by %q, want %q", str(e, "action"), id, by, in.User)
+		}
+	}
+	slices.Sort(actions)
+	if want := []string{"note_added", "status_changed", "viewed", "viewed"}; !slices.Equal(actions, want) {
+		t.Errorf("audit entries of %s in the table: %v, want %v", id, actions, want)
+	}
 }
 
 func checkItem(t *testing.T, items []map[string]types.AttributeValue, want map[string]string) {
@@ -432,14 +544,14 @@ func boolean(item map[string]types.AttributeValue, attr string) bool {
 }
 
 // waitForMail polls the SES emulator until a mail with every wanted subject
-// has arrived, or mailWait passes, and returns how many mails each subject
-// had at the end.
-func waitForMail(t *testing.T, sesURL string, want map[string]string) map[string]int {
+// has arrived, or mailWait passes, and returns the mail captured by then.
+func waitForMail(t *testing.T, sesURL string, want map[string]string) []awstest.SentEmail {
 	t.Helper()
 	deadline := time.Now().Add(mailWait)
 	for {
+		mail := awstest.SESStore(t, sesURL)
 		count := map[string]int{}
-		for _, m := range awstest.SESStore(t, sesURL) {
+		for _, m := range mail {
 			count[m.Subject]++
 		}
 		all := true
@@ -452,10 +564,21 @@ func waitForMail(t *testing.T, sesURL string, want map[string]string) map[string
 			if !all {
 				t.Logf("SES store after %s: %v", mailWait, count)
 			}
-			return count
+			return mail
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// withSubject returns the mails with the given subject.
+func withSubject(mail []awstest.SentEmail, subject string) []awstest.SentEmail {
+	var out []awstest.SentEmail
+	for _, m := range mail {
+		if m.Subject == subject {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // tail keeps the last max lines of the stack's output.

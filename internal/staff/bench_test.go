@@ -5,66 +5,28 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/clinicleads/leadpipe/internal/dev/benchdata"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/dynamo/dynamotest"
-	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/staff"
 )
 
 // benchLeads is how many leads BenchmarkListPage lists from.
 const benchLeads = 10_000
 
-// seed writes n new leads (every 20th in crisis, every other a contact)
-// with BatchWriteItem, 25 at a time on 4 connections.
+// seed writes n new leads (benchdata.InboxLeads: every other a contact,
+// every 20th in crisis), as the bench command does for its list figure.
 func seed(b *testing.B, tbl *dynamotest.Table, n int) {
 	b.Helper()
-	ctx := context.Background()
-	batches := make(chan []types.WriteRequest)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var failed error
-	for range 4 {
-		wg.Go(func() {
-			for batch := range batches {
-				req := map[string][]types.WriteRequest{tbl.Name: batch}
-				for tries := 0; len(req) > 0; tries++ {
-					if tries == 10 {
-						once.Do(func() { failed = context.DeadlineExceeded })
-						break
-					}
-					out, err := tbl.Client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-					if err != nil {
-						once.Do(func() { failed = err })
-						break
-					}
-					req = out.UnprocessedItems
-				}
-			}
-		})
+	leads, err := benchdata.InboxLeads(n)
+	if err != nil {
+		b.Fatal(err)
 	}
-	var batch []types.WriteRequest
-	for i := range n {
-		at := t0.Add(time.Duration(i) * time.Second)
-		l := consultation(at, lead.StatusNew, i%20 == 0)
-		if i%2 == 1 {
-			l = contact(at, lead.StatusNew)
-		}
-		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: dynamo.LeadItem(l)}})
-		if len(batch) == 25 || i == n-1 {
-			batches <- batch
-			batch = nil
-		}
-	}
-	close(batches)
-	wg.Wait()
-	if failed != nil {
-		b.Fatalf("seed: %v", failed)
+	if err := dynamotest.PutLeads(context.Background(), tbl.Client, tbl.Name, leads); err != nil {
+		b.Fatalf("seed: %v", err)
 	}
 }
 

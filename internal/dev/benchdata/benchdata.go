@@ -205,3 +205,43 @@ func (NopSES) SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.O
 func (NopDynamo) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return &dynamodb.QueryOutput{}, nil
 }
+
+// StaffListEvent is the sample GET /staff/leads request, with the claims
+// API Gateway's JWT authorizer passes for a staff member's access token.
+const StaffListEvent = "staff-list.json"
+
+// InboxLeads returns n new leads for listing figures: lead i arrives i
+// seconds after Now; every other one is the contact sample, the rest the
+// consultation sample, and every 20th (a consultation) is in crisis, so
+// the inbox's pinned crisis leads are part of every walk through the
+// list. Each lead has its own id and its own form struct (whose slices
+// it shares with the others: read them, do not change them).
+func InboxLeads(n int) ([]lead.Lead, error) {
+	consultation, err := ConsultationLead()
+	if err != nil {
+		return nil, err
+	}
+	contact, err := ContactLead()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lead.Lead, n)
+	for i := range out {
+		var l lead.Lead
+		if i%2 == 1 {
+			l = contact
+			form := *contact.Contact
+			l.Contact = &form
+		} else {
+			l = consultation
+			form := *consultation.Consultation
+			form.InCrisis = i%20 == 0
+			l.Consultation = &form
+		}
+		at := Now.Add(time.Duration(i) * time.Second).Truncate(time.Millisecond)
+		l.ID, l.CreatedAt, l.ExpiresAt = lead.NewID(at), at, at.Add(365*24*time.Hour)
+		l.Consent.At = at
+		out[i] = l
+	}
+	return out, nil
+}

@@ -3,6 +3,9 @@ package benchdata
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/clinicleads/leadpipe/internal/lead"
 )
 
 func TestParseBuild(t *testing.T) {
@@ -51,5 +54,39 @@ func TestFixtures(t *testing.T) {
 		if _, err := get(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestInboxLeads(t *testing.T) {
+	leads, err := InboxLeads(40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	crisis, contacts := 0, 0
+	for i, l := range leads {
+		ids[l.ID] = true
+		if want := Now.Add(time.Duration(i) * time.Second); !l.CreatedAt.Equal(want) {
+			t.Errorf("lead %d created %s, want %s", i, l.CreatedAt, want)
+		}
+		if l.Status != lead.StatusNew {
+			t.Errorf("lead %d status %s", i, l.Status)
+		}
+		switch {
+		case l.Kind == lead.KindContact:
+			contacts++
+		case l.InCrisis():
+			crisis++
+			if i%20 != 0 {
+				t.Errorf("lead %d in crisis", i)
+			}
+		}
+	}
+	if len(ids) != 40 || contacts != 20 || crisis != 2 {
+		t.Errorf("%d ids, %d contacts, %d in crisis; want 40, 20, 2", len(ids), contacts, crisis)
+	}
+	// Each has its own form: one in crisis leaves the others as they were.
+	if leads[2].InCrisis() || !leads[0].InCrisis() {
+		t.Errorf("crisis flag shared between leads")
 	}
 }
