@@ -70,6 +70,15 @@ const (
 	typeLead  = "lead"
 	typeClaim = "claim"
 	typeAudit = "audit"
+
+	// Operations' audit entries (ops.go): an erased lead's tombstone and
+	// an export's record, both without personal data.
+	attrReason   = "reason"    // S: why a lead was erased, as ops gave it
+	attrRequest  = "requestId" // S: ties the tombstones of one erasure request
+	attrClaims   = "claims"    // N: claims erased with the lead
+	attrFilter   = "filter"    // M: an export's selection (dates, kind, status, format)
+	attrCount    = "leadCount" // N: leads an export wrote
+	attrFinished = "finishedAt"
 )
 
 // Index names (template.yaml).
@@ -77,6 +86,11 @@ const (
 	indexByStatus      = "ByStatusDate"
 	indexByStatusQueue = "ByStatusQueue"
 	indexAuditByLead   = "AuditByLead"
+	indexByKind        = "ByKindDate"
+	// indexClaimsByLead (leadId+createdAt) would hold claims only (audit
+	// entries have no createdAt, leads no leadId); erasure uses it when
+	// the table has it (README, "Operations").
+	indexClaimsByLead = "ClaimsByLead"
 )
 
 // rowAttributes are the non-key attributes ByStatusQueue projects: what a
