@@ -100,6 +100,9 @@ func (h *Handler) sweep(ctx context.Context, log *slog.Logger, now time.Time) (S
 // Invoke is the Lambda entry point: a DynamoDB stream batch goes to
 // Handle, a scheduled event (EventBridge) to Sweep.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	if r, ok := asResend(payload); ok {
+		return h.Resend(ctx, r) // leadctl's resend event (resend.go)
+	}
 	var probe struct {
 		Records json.RawMessage `json:"Records"`
 		Source  string          `json:"source"`
