@@ -319,7 +319,9 @@ func TestChecks(t *testing.T) {
 			}
 		}, "ses.spf", Warn, "PENDING"},
 		{"no DMARC record", func(w *world) {
-			w.txt = func(name string) ([]string, error) { return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true} }
+			w.txt = func(name string) ([]string, error) {
+				return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+			}
 		}, "ses.dmarc", Warn, "no DMARC record"},
 		{"TXT records but none DMARC", func(w *world) {
 			w.txt = func(string) ([]string, error) { return []string{"v=spf1 -all"}, nil }
@@ -439,4 +441,3 @@ func TestNilClientsSkip(t *testing.T) {
 		t.Error("skips count as failures")
 	}
 }
-
