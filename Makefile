@@ -21,7 +21,7 @@ FUNCTIONS := contact consultation notify staff
 LAMBDA_GOARCH ?= arm64
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
-.PHONY: dev test e2e bench build fuzz vulncheck lint deploy tools node-deps clean \
+.PHONY: dev test e2e bench build fuzz vulncheck lint deploy tools node-deps clean leadctl \
 	build-ContactFunction build-ConsultationFunction build-NotifyFunction build-StaffFunction
 
 ## dev: run the whole pipeline locally (API on :3000, DynamoDB on :8000, SES inbox on :8005)
@@ -74,6 +74,10 @@ e2e: node-deps
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium \
 		|| { echo "e2e: could not install chromium; install it (apt-get install --no-install-recommends chromium) or set CHROMIUM" >&2; exit 1; }; }
 	LEADPIPE_REQUIRE_EMULATORS=1 LEADPIPE_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -tags e2e -timeout 10m ./infra/e2e/...
+
+## leadctl: the operations command (doctor, smoke, export, erase, resend, dlq) into bin/leadctl; README, Operations
+leadctl:
+	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/leadctl ./infra/leadctl
 
 ## bench: cold start, warm cost, size and per-request figures (prints a table, writes build/bench.json)
 bench: node-deps

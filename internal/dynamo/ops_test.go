@@ -191,9 +191,11 @@ func TestOpsFindAndErase(t *testing.T) {
 	mine1 := opsLead(lead.KindContact, time.Hour, lead.StatusNew, "Pat.Doe@example.com")
 	mine2 := opsLead(lead.KindConsultation, 2*time.Hour, lead.Status("contacted"), "pat.doe@example.com")
 	mine3 := opsLead(lead.KindContact, -400*24*time.Hour, lead.StatusSpam, "Pat.Doe@example.com")
+	mine4 := opsLead(lead.KindConsultation, 5*time.Hour, lead.StatusNew, "PAT.DOE@example.com")
 	otherDomain := opsLead(lead.KindContact, 3*time.Hour, lead.StatusNew, "pat.doe@example.org")
+	longerDomain := opsLead(lead.KindContact, 3*time.Hour+time.Minute, lead.StatusNew, "pat.doe@example.community")
 	other := opsLead(lead.KindConsultation, 4*time.Hour, lead.StatusNew, "someone@example.com")
-	putAll(t, st, mine1, mine2, mine3, otherDomain, other)
+	putAll(t, st, mine1, mine2, mine3, mine4, otherDomain, longerDomain, other)
 	claim := func(key string, l lead.Lead) {
 		t.Helper()
 		c := lead.Claim{Key: key, LeadID: l.ID, BodyHash: "h-" + key, CreatedAt: l.CreatedAt, ExpiresAt: l.CreatedAt.Add(lead.KeyWindow)}
@@ -217,7 +219,7 @@ func TestOpsFindAndErase(t *testing.T) {
 	for _, m := range found {
 		ids = append(ids, m.ID)
 	}
-	if want := []string{mine3.ID, mine1.ID, mine2.ID}; !reflect.DeepEqual(ids, want) {
+	if want := []string{mine3.ID, mine1.ID, mine2.ID, mine4.ID}; !reflect.DeepEqual(ids, want) {
 		t.Fatalf("FindByEmail = %v, want %v (contact oldest first, then consultations)", ids, want)
 	}
 	if found[2].Kind != lead.KindConsultation || found[2].Status != "contacted" || !found[2].CreatedAt.Equal(mine2.CreatedAt) {
@@ -248,12 +250,12 @@ func TestOpsFindAndErase(t *testing.T) {
 		}
 	}
 
-	for _, l := range []lead.Lead{mine1, mine2, mine3} {
+	for _, l := range []lead.Lead{mine1, mine2, mine3, mine4} {
 		if tbl.Lead(t, l.ID) != nil {
 			t.Errorf("lead %s still stored", l.ID)
 		}
 	}
-	for _, l := range []lead.Lead{otherDomain, other} {
+	for _, l := range []lead.Lead{otherDomain, longerDomain, other} {
 		if tbl.Lead(t, l.ID) == nil {
 			t.Errorf("lead %s of someone else was erased", l.ID)
 		}
@@ -267,8 +269,8 @@ func TestOpsFindAndErase(t *testing.T) {
 	}
 
 	tombs := tbl.Items(t, tbl.Name, "audit")
-	if len(tombs) != 3 {
-		t.Fatalf("%d audit items, want 3 tombstones", len(tombs))
+	if len(tombs) != 4 {
+		t.Fatalf("%d audit items, want 4 tombstones", len(tombs))
 	}
 	for _, item := range tombs {
 		for k, v := range item {
@@ -290,7 +292,7 @@ func TestOpsFindAndErase(t *testing.T) {
 	if err := ops.Erase(ctx, dynamo.Erasure{LeadID: mine1.ID, At: t0, Reason: "again"}); !errors.Is(err, dynamo.ErrNotFound) {
 		t.Errorf("second Erase = %v, want ErrNotFound", err)
 	}
-	if n := len(tbl.Items(t, tbl.Name, "audit")); n != 3 {
+	if n := len(tbl.Items(t, tbl.Name, "audit")); n != 4 {
 		t.Errorf("a refused erase wrote a tombstone: %d audit items", n)
 	}
 	if _, err := ops.FindByID(ctx, mine1.ID); !errors.Is(err, dynamo.ErrNotFound) {

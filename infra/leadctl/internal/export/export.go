@@ -64,7 +64,7 @@ func when(t time.Time) any {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format("2006-01-02T15:04:05.000Z") // fixed width: sorts as text
 }
 
 var columns = []column{
