@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/clinicleads/leadpipe/internal/dynamo"
@@ -195,7 +196,11 @@ func (a *app) printPlan(t *target, plan erasePlan) {
 	fmt.Fprintf(a.out, "Found %d lead(s) in %s:\n", len(plan.Leads), t)
 	fmt.Fprintf(a.out, "  %-36s  %-12s  %-9s  %-20s  %s\n", "id", "kind", "status", "received", "claims")
 	for _, l := range plan.Leads {
-		fmt.Fprintf(a.out, "  %-36s  %-12s  %-9s  %-20s  %d\n", l.ID, l.Kind, l.Status, l.ReceivedAt, l.ClaimCount)
+		claims := strconv.Itoa(l.ClaimCount)
+		if !plan.ClaimsSearched {
+			claims = "-"
+		}
+		fmt.Fprintf(a.out, "  %-36s  %-12s  %-9s  %-20s  %s\n", l.ID, l.Kind, l.Status, l.ReceivedAt, claims)
 	}
 	if !plan.ClaimsSearched {
 		fmt.Fprintln(a.out, "Claims: not searched. The table has no ClaimsByLead index (README, Operations); a claim holds no answers and expires within a day.")

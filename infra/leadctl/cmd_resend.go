@@ -90,13 +90,23 @@ A message that is not a stream failure record, or whose window holds a lead
 that cannot be read, is kept for a person to look at. The dev stack has no
 queue, so --local is refused.`, &c)
 	fs.IntVar(&max, "max", 100, "read at most this many messages")
+	// The mode may come first (dlq replay --max 5) or after the options.
+	var mode string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, args = args[0], args[1:]
+	}
 	if err := parse(fs, &c, args, true); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "drain" && fs.Arg(0) != "replay") {
+	if mode == "" && fs.NArg() == 1 {
+		mode = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if mode != "drain" && mode != "replay" {
 		return usagef("say drain or replay")
 	}
-	replay := fs.Arg(0) == "replay"
+	replay := mode == "replay"
 	if max < 1 {
 		return usagef("--max must be at least 1")
 	}

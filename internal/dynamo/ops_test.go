@@ -176,10 +176,17 @@ func withClaimsIndex(t *testing.T, tbl *dynamotest.Table) string {
 	if _, err := tbl.Client.CreateTable(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamodb.NewTableExistsWaiter(tbl.Client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 10*time.Second); err != nil {
-		t.Fatal(err)
+	// dynalite can answer CreateTable a moment before the table is active
+	// (the SDK's waiter first waits longer than this whole bound).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := tbl.Client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err == nil && out.Table.TableStatus == types.TableStatusActive {
+			return name
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table %s not active after 10 s (%v)", name, err)
+		}
 	}
-	return name
 }
 
 func TestOpsFindAndErase(t *testing.T) {
