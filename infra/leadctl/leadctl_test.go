@@ -101,7 +101,7 @@ func local(t *testing.T, ep devstack.Endpoints, table string) map[string]string 
 
 // result is one run of leadctl.
 type result struct {
-	code          int
+	code           int
 	stdout, stderr string
 }
 
@@ -620,4 +620,3 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("dlq flush: exit %d", r.code)
 	}
 }
-
