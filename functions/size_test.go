@@ -92,9 +92,18 @@ func TestNoDevPackagesShip(t *testing.T) {
 	if len(deps) < 10 {
 		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
 	}
+	// Nor what only the operations command links: its own packages, and
+	// the SDK's default configuration loader (functions build theirs
+	// with internal/awsconf).
+	opsOnly := []string{"github.com/clinicleads/leadpipe/infra/leadctl", "github.com/aws/aws-sdk-go-v2/config"}
 	for _, p := range deps {
 		if strings.HasPrefix(p, dev) {
 			t.Errorf("a function imports %s; dev-only packages must not ship", p)
+		}
+		for _, o := range opsOnly {
+			if p == o || strings.HasPrefix(p, o+"/") {
+				t.Errorf("a function imports %s; only leadctl may link it", p)
+			}
 		}
 	}
 }
