@@ -56,7 +56,7 @@ staff inbox first. With --local it runs the dev stack's notify handler.`, &c)
 		}
 		switch res.Outcome {
 		case notify.ResendSent:
-			fmt.Fprintf(a.out, "Sent the %s of lead %s again (%s).\n", what, id, t)
+			fmt.Fprintf(a.out, "Sent the %s of lead %s again, on %s.\n", what, id, t)
 			if res.Message != "" {
 				fmt.Fprintf(a.out, "Note: %s\n", res.Message)
 			}
