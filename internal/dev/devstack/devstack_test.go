@@ -26,11 +26,19 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 )
 
-// testLog sends the stack's log to the test log.
+// testLog sends the stack's log to the test log, and fails the test for
+// a line that is not a JSON record naming its component: the console shows
+// one format (logs.go), the emulators' output included.
 type testLog struct{ t *testing.T }
 
 func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l.t.Log(line)
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil || rec["component"] == nil {
+			l.t.Errorf("stack log line is not a JSON record with time, level, msg and component: %q", line)
+		}
+	}
 	return len(p), nil
 }
 
