@@ -82,14 +82,12 @@ func TestTurnstileSecretFromSecretsManager(t *testing.T) {
 	sm := newFakeSecretsManager(t, map[string]secretAnswer{
 		"leadpipe/turnstile": {fields: map[string]any{"SecretString": "current-secret\n"}},
 	})
-	env := map[string]string{"LEADS_TABLE": tbl.Name, "TURNSTILE_SECRET_NAME": "leadpipe/turnstile", "TURNSTILE_VERIFY_URL": verify.URL,
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-		"AWS_ENDPOINT_URL_DYNAMODB": tbl.Emulator.Endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER": sm.URL,
-		"ALLOWED_ORIGINS": "https://www.clinic.example", "TURNSTILE_ACTION": "consultation",
+	cfg, err := ConfigFromEnv(env(map[string]string{"LEADS_TABLE": tbl.Name, "AWS_ENDPOINT_URL_DYNAMODB": tbl.Emulator.Endpoint,
+		"TURNSTILE_SECRET_NAME": "leadpipe/turnstile", "AWS_ENDPOINT_URL_SECRETS_MANAGER": sm.URL,
+		"TURNSTILE_VERIFY_URL": verify.URL, "ALLOWED_ORIGINS": "https://www.clinic.example", "TURNSTILE_ACTION": "consultation",
 		// Were the service's own variable ignored, calls would go here
 		// (nothing listens), never to AWS.
-		"AWS_ENDPOINT_URL": closedURL(t)}
-	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+		"AWS_ENDPOINT_URL": closedURL(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}
