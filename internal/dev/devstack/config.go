@@ -78,6 +78,11 @@ type Endpoints struct {
 	UserPoolID, ClientID string
 }
 
+// ExampleClinicName is the placeholder clinic of the example website, the
+// dev stack's emails and samconfig.example.toml: one name, so a newcomer
+// sees the same clinic on the page and in the mail.
+const ExampleClinicName = "Example Ketamine Therapy Clinic"
+
 // ReadyLine is the last line Run prints once the stack is up.
 const ReadyLine = "leadpipe dev stack ready"
 
@@ -112,7 +117,7 @@ var functionDefaults = []struct{ name, def string }{
 	{"CONSULTATION_STAFF_EMAILS", ""},
 	{"NOTIFY_DETAIL", "contact"},
 	{"SEND_CONFIRMATION", "true"},
-	{"CLINIC_NAME", "Example Ketamine Clinic"},
+	{"CLINIC_NAME", ExampleClinicName},
 	{"CLINIC_PHONE", "(410) 555-0100"},
 	{"CLINIC_ADDRESS", "100 Example Street, Baltimore, MD 21201"},
 	{"CALLBACK_PROMISE", "within one business day"},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,14 +22,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/devstack"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 )
 
-// testLog sends the stack's log to the test log.
+// testLog sends the stack's log to the test log, and fails the test for
+// a line that is not a JSON record naming its component: the console shows
+// one format (logs.go), the emulators' output included.
 type testLog struct{ t *testing.T }
 
 func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l.t.Log(line)
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil || rec["component"] == nil {
+			l.t.Errorf("stack log line is not a JSON record with time, level, msg and component: %q", line)
+		}
+	}
 	return len(p), nil
 }
 
@@ -345,7 +355,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("defaults = %+v", c)
 	}
 	for k, v := range map[string]string{"SENDER_EMAIL": "clinic@example.com", "STAFF_EMAILS": "staff@example.com",
-		"NOTIFY_DETAIL": "contact", "SEND_CONFIRMATION": "true", "CLINIC_NAME": "Example Ketamine Clinic"} {
+		"NOTIFY_DETAIL": "contact", "SEND_CONFIRMATION": "true", "CLINIC_NAME": devstack.ExampleClinicName} {
 		if c.Env[k] != v {
 			t.Errorf("default %s = %q, want %q", k, c.Env[k], v)
 		}
@@ -376,6 +386,39 @@ func TestConfigFromEnv(t *testing.T) {
 	} {
 		if _, err := devstack.ConfigFromEnv(env(tt.kv)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want one naming %s", tt.kv, err, tt.want)
+		}
+	}
+}
+
+// clinicName finds the clinic's name on an example page and in the
+// example deploy configuration.
+var clinicName = regexp.MustCompile(`class="clinic-name">([^<]+)<|"ClinicName=\\"([^"\\]+)\\""`)
+
+// TestOneExampleClinicName: the example website, the dev stack's emails
+// and samconfig.example.toml name the same placeholder clinic (issue 11,
+// newcomer 5).
+func TestOneExampleClinicName(t *testing.T) {
+	c, err := devstack.ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := samtemplate.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"examples/website/index.html", "examples/website/thank-you.html", "samconfig.example.toml"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := clinicName.FindAllSubmatch(data, -1)
+		if len(found) == 0 {
+			t.Errorf("%s: no clinic name found; is the pattern out of date?", f)
+		}
+		for _, m := range found {
+			if name := string(m[1]) + string(m[2]); name != c.Env["CLINIC_NAME"] {
+				t.Errorf("%s names the clinic %q, the dev stack's emails %q", f, name, c.Env["CLINIC_NAME"])
+			}
 		}
 	}
 }
