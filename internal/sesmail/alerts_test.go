@@ -164,9 +164,9 @@ func TestBuildDigest(t *testing.T) {
 			lead.KindContact:      {lead.StatusNew: 1},
 		},
 		StillNew: stillNew, StillNewTotal: 61,
-		Spam:     []DigestLead{digestLead(200, lead.StatusSpam, 20*time.Hour, false)},
-		Unsent:   []DigestLead{digestLead(300, lead.StatusNew, 21*time.Hour, true)},
-		Oldest:   &oldest,
+		Spam:   []DigestLead{digestLead(200, lead.StatusSpam, 20*time.Hour, false)},
+		Unsent: []DigestLead{digestLead(300, lead.StatusNew, 21*time.Hour, true)},
+		Oldest: &oldest,
 	}
 	m, err := b.BuildDigest(d, []string{"manager@clinic.example"})
 	if err != nil {
