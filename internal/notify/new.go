@@ -67,6 +67,15 @@ func New(cfg Config) (*Handler, error) {
 			CallTimeout: sesCallTimeout,
 		},
 		staffAddresses: cfg.Staff,
+		sla:            cfg.SLA,
+		watch:          store,
+		alerts:         emails,
+		escalateTo:     cfg.Escalation,
+		onCall:         cfg.OnCall,
+		digests:        store,
+		digestOff:      cfg.DigestOff,
+		digestAt:       cfg.DigestTime,
+		digestTo:       cfg.Digest,
 	}, nil
 }
 
