@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -227,6 +228,7 @@ func lastGauge(t *testing.T, metrics string) string {
 func TestEscalationLevels(t *testing.T) {
 	l := waitingLead(t, lead.KindConsultation, false, "2026-03-03 10:00") // a Tuesday
 	r := newEscalationRig(t, nil, l)
+	r.h.stack = "leadpipe-prod"
 	short := lead.ShortID(l.ID)
 
 	if res := r.run(t, "2026-03-03 13:59"); res.Overdue != 0 || res.Escalated != 0 || len(r.sent()) != 0 {
@@ -246,6 +248,12 @@ func TestEscalationLevels(t *testing.T) {
 	}
 	if g := lastGauge(t, r.metrics.String()); g != "1" {
 		t.Errorf("LeadsOverdue = %q, want 1", g)
+	}
+	// With the Stack dimension the template's alarm reads.
+	wantLine := `{"LeadsOverdue":1,"Stack":"leadpipe-prod","_aws":{"CloudWatchMetrics":[{"Dimensions":[[],["Stack"]],"Metrics":[{"Name":"LeadsOverdue","Unit":"Count"}],"Namespace":"LeadPipeline"}],"Timestamp":` +
+		fmt.Sprint(local(t, "2026-03-03 16:59").UnixMilli()) + `}}`
+	if !strings.Contains(r.metrics.String(), wantLine+"\n") {
+		t.Errorf("metrics want %s:\n%s", wantLine, r.metrics)
 	}
 	if m := r.w.get(l.ID); m.EscalationLevel != 1 || !m.EscalatedAt.Equal(local(t, "2026-03-03 14:00")) {
 		t.Errorf("marks %+v", m)
