@@ -62,6 +62,20 @@ func New(crisis, lead time.Duration, hours Hours, closed []time.Time, zone *time
 	return p, nil
 }
 
+// Default is the policy of the defaults (DefaultCrisis, DefaultLead,
+// DefaultHours, no closed dates) in zone (nil: UTC).
+func Default(zone *time.Location) Policy {
+	hours, err := ParseHours(DefaultHours)
+	if err != nil {
+		panic("sla: DefaultHours does not parse: " + err.Error())
+	}
+	p, _ := New(DefaultCrisis, DefaultLead, hours, nil, zone) // positive levels, hours set: cannot fail
+	return p
+}
+
+// IsZero reports whether p is the zero Policy, which has no levels.
+func (p Policy) IsZero() bool { return p.zone == nil }
+
 // FromEnv reads CRISIS_SLA, LEAD_SLA, BUSINESS_HOURS and CLOSED_DATES with
 // getenv, each with its default when unset; zone is CLINIC_TIMEZONE (nil:
 // UTC), read by the caller. Errors name the variable.
