@@ -65,6 +65,13 @@ type Config struct {
 	DigestOff  bool
 	DigestTime time.Duration
 	Digest     []string
+
+	// SkipSuppressionCheck turns the scheduled check of the staff
+	// addresses against SES's suppression list off. It is not read from
+	// the environment: only the local dev stack sets it, because
+	// aws-ses-v2-local has no suppression list and every look-up would
+	// fail.
+	SkipSuppressionCheck bool
 }
 
 // defaultDigestTime is DIGEST_TIME's default.

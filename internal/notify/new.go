@@ -45,7 +45,7 @@ func New(cfg Config) (*Handler, error) {
 	})
 	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
 	ses := newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID))
-	return &Handler{
+	h := &Handler{
 		ledger:  store,
 		backlog: store,
 		mailer: &sesmail.Sender{
@@ -76,7 +76,11 @@ func New(cfg Config) (*Handler, error) {
 		digestOff:      cfg.DigestOff,
 		digestAt:       cfg.DigestTime,
 		digestTo:       cfg.Digest,
-	}, nil
+	}
+	if cfg.SkipSuppressionCheck {
+		h.suppressions = nil
+	}
+	return h, nil
 }
 
 // newSESClient returns the SES v2 client with its own bounded standard
