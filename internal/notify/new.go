@@ -80,6 +80,10 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.SkipSuppressionCheck {
 		h.suppressions = nil
 	}
+	if cfg.TimeZone == nil {
+		// Allowed (UTC), but rarely what a clinic means by 09:00.
+		h.log.Warn("CLINIC_TIMEZONE is not set: BUSINESS_HOURS, CLOSED_DATES and DIGEST_TIME are read in UTC")
+	}
 	return h, nil
 }
 
