@@ -133,7 +133,9 @@ var functionDefaults = []struct{ name, def string }{
 	{"CLOSED_DATES", ""},
 	{"ESCALATION_EMAILS", ""},
 	{"ONCALL_EMAIL", ""},
-	{"DIGEST_TIME", ""},
+	// Off unless asked for: every start has a new table, so the first run
+	// after 08:00 would send a digest at each start.
+	{"DIGEST_TIME", "off"},
 	{"DIGEST_EMAILS", ""},
 }
 

@@ -356,6 +356,9 @@ func TestConfigFromEnv(t *testing.T) {
 	if c.SweepInterval != devstack.DefaultSweepInterval || devstack.DefaultSweepInterval != 30*time.Second {
 		t.Errorf("sweep interval %v, want the default 30s", c.SweepInterval)
 	}
+	if c.Env["DIGEST_TIME"] != "off" {
+		t.Errorf("DIGEST_TIME = %q, want the digest off locally unless asked for", c.Env["DIGEST_TIME"])
+	}
 	// The service-level settings pass through to the functions, like the others.
 	levels := map[string]string{"CRISIS_SLA": "1m", "LEAD_SLA": "2h", "BUSINESS_HOURS": "Mon-Sat 08:00-20:00", "CLOSED_DATES": "2026-12-25",
 		"ESCALATION_EMAILS": "manager@example.com", "ONCALL_EMAIL": "oncall@example.com", "DIGEST_TIME": "07:00", "DIGEST_EMAILS": "owner@example.com",
