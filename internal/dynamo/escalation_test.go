@@ -27,6 +27,32 @@ func stateIDs(l dynamo.Listing) []string {
 	return out
 }
 
+// winners runs try n times at once and counts the calls that succeeded;
+// any error but ErrAlreadyMarked fails the test.
+func winners(t *testing.T, n int, try func(i int) error) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := try(i)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, dynamo.ErrAlreadyMarked):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return wins
+}
+
 // TestWaiting: one Query lists the new leads of the window, newest first,
 // with their escalation marks, and reads nothing a person typed.
 func TestWaiting(t *testing.T) {
@@ -124,24 +150,9 @@ func TestMarkEscalated(t *testing.T) {
 func TestMarkEscalatedRace(t *testing.T) {
 	r := newBacklogRig(t)
 	id := r.put(-5*hour, -5*hour, lead.StatusNew)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := r.st.MarkEscalated(context.Background(), id, 1, t0.Add(time.Duration(i)*time.Millisecond))
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, dynamo.ErrAlreadyMarked) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	wins := winners(t, 8, func(i int) error {
+		return r.st.MarkEscalated(context.Background(), id, 1, t0.Add(time.Duration(i)*time.Millisecond))
+	})
 	if wins != 1 {
 		t.Errorf("%d runs marked level 1, want exactly 1", wins)
 	}
@@ -189,24 +200,7 @@ func TestClaimDigest(t *testing.T) {
 	r := newBacklogRig(t)
 	ctx := context.Background()
 	day := "2026-11-28"
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := r.st.ClaimDigest(ctx, day, t0, t0.Add(-10*minute))
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, dynamo.ErrAlreadyMarked) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	wins := winners(t, 6, func(int) error { return r.st.ClaimDigest(ctx, day, t0, t0.Add(-10*minute)) })
 	if wins != 1 {
 		t.Fatalf("%d runs claimed the digest, want exactly 1", wins)
 	}
