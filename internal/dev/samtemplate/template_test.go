@@ -390,10 +390,10 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 		{"ContactFunctionRole", intake("ContactFunctionLogGroup")},
 		{"ConsultationFunctionRole", intake("ConsultationFunctionLogGroup")},
 		{"NotifyFunctionRole", map[string][]string{
-			"logs:CreateLogStream":      {logs("NotifyFunctionLogGroup")},
-			"logs:PutLogEvents":         {logs("NotifyFunctionLogGroup")},
-			"dynamodb:GetItem":          {tableArn},
-			"dynamodb:UpdateItem":       {tableArn},
+			"logs:CreateLogStream": {logs("NotifyFunctionLogGroup")},
+			"logs:PutLogEvents":    {logs("NotifyFunctionLogGroup")},
+			"dynamodb:GetItem":     {tableArn},
+			"dynamodb:UpdateItem":  {tableArn},
 			// The sweep, escalation and the digest: two indexes, no Scan.
 			"dynamodb:Query": {
 				`{"Fn::Sub":"${LeadsTable.Arn}/index/ByKindDate"}`,
