@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		s.buildAPI,
 		s.buildFunctions,
 		s.serve,
+		s.schedule,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -100,6 +101,7 @@ type stack struct {
 	id                identity
 	stream            *localstream.Stream
 	notify            *relay
+	sweep             func(context.Context) (any, error) // notify's scheduled run; nil: none
 	routes            []routeSpec
 	api               *api
 	served            chan error
@@ -314,11 +316,12 @@ func (s *stack) buildFunctions(context.Context) error {
 	if newNotify == nil {
 		newNotify = newNotifier
 	}
-	deliver, err := newNotify(getenv)
+	n, err := newNotify(getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", samtemplate.NotifyFunction, err)
 	}
-	s.notify.set(deliver)
+	s.notify.set(n.Deliver)
+	s.sweep = n.Sweep
 	return nil
 }
 
@@ -390,6 +393,9 @@ func (s *stack) printHints() {
 		fmt.Fprintf(out, "  not runnable      %s: no constructor in internal/dev/devstack/functions.go; its routes answer 500\n", fn)
 	}
 	fmt.Fprintf(out, "  staff email       %s/  (aws-ses-v2-local: every email sent)\n", s.ses.Endpoint)
+	if s.sweep != nil && s.cfg.SweepInterval > 0 {
+		fmt.Fprintf(out, "  scheduled run     every %v (LEADPIPE_SWEEP_INTERVAL): unsent leads, escalations (CRISIS_SLA, LEAD_SLA), the daily digest\n", s.cfg.SweepInterval)
+	}
 	fmt.Fprintf(out, "  user pool         %s  (cognito-local, pool %s, inbox client %s)\n", s.cognito.Endpoint, s.id.poolID, s.id.clientID)
 	fmt.Fprintf(out, "  DynamoDB          %s  (dynalite, table %q)\n", s.dyn.Endpoint, s.cfg.Table)
 	fmt.Fprintf(out, "  stream proxy      %s  (the functions' DynamoDB endpoint; delivers new leads to notify)\n", s.stream.Endpoint())

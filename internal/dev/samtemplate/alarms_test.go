@@ -139,6 +139,12 @@ var wantAlarms = map[string]alarmWant{
 		stat:  "Sum", period: 1800, eval: 1, threshold: "1", comparison: gte, missing: nb, okActions: true,
 		says: []string{"no staff email, no confirmation", "key"},
 	},
+	// Issue 12: a lead still New past its service level for about an hour.
+	"LeadsOverdueAlarm": {
+		reads: []metricRef{{"LeadPipeline", "LeadsOverdue", stackDim}},
+		stat:  "Maximum", period: 1800, eval: 2, datapoints: 2, threshold: "1", comparison: gte, missing: nb, okActions: true,
+		says: []string{"still New", "lead itself is saved", "staff email is not affected", "move the lead on from New"},
+	},
 	// Item 1.
 	"StaffAddressSuppressedAlarm": {
 		reads: []metricRef{{"LeadPipeline", "StaffAddressSuppressed", stackDim}},
