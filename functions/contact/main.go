@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	_ "time/tzdata" // CLINIC_TIMEZONE must load on a runtime without zoneinfo
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/clinicleads/leadpipe/internal/intake"

@@ -67,22 +67,41 @@ func (s *Store) Unsent(ctx context.Context, from, to time.Time, confirmations bo
 		},
 	}
 	var b Backlog
+	_, err := s.query(ctx, in, maxUnsent, func(item map[string]types.AttributeValue) {
+		l, err := leadFromItem(item)
+		if err != nil {
+			// One bad item must not hold up everyone else's email.
+			b.Unreadable = append(b.Unreadable, str(item[attrPK]))
+			return
+		}
+		b.Leads = append(b.Leads, l)
+	})
+	if err != nil {
+		return Backlog{}, classify("list leads waiting for email", err)
+	}
+	return b, nil
+}
+
+// query runs in page by page, handing each item to each, until the query
+// is done or max items were handed over. It reports whether it stopped
+// at max with more to read. It is one Query, paginated; the error is the
+// SDK's, for the caller to classify.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, max int, each func(map[string]types.AttributeValue)) (more bool, err error) {
+	n := 0
 	for {
 		out, err := s.api.Query(ctx, in)
 		if err != nil {
-			return Backlog{}, classify("list leads waiting for email", err)
+			return false, err
 		}
 		for _, item := range out.Items {
-			l, err := leadFromItem(item)
-			if err != nil {
-				// One bad item must not hold up everyone else's email.
-				b.Unreadable = append(b.Unreadable, str(item[attrPK]))
-				continue
-			}
-			b.Leads = append(b.Leads, l)
+			each(item)
+			n++
 		}
-		if len(out.LastEvaluatedKey) == 0 || len(b.Leads)+len(b.Unreadable) >= maxUnsent {
-			return b, nil
+		if len(out.LastEvaluatedKey) == 0 {
+			return false, nil
+		}
+		if n >= max {
+			return true, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}

@@ -43,6 +43,16 @@ const (
 	attrStoredAt         = "storedAt"         // S, timeLayout
 	attrConfirmRefusedAt = "confirmRefusedAt" // S, timeLayout
 
+	// Escalation of a lead nobody picked up (escalation.go): the highest
+	// level emailed (N, 1 or 2) and when.
+	attrEscalationLevel = "escalationLevel"
+	attrEscalatedAt     = "escalatedAt" // S, timeLayout
+
+	// The daily digest's marker item, pk "DIGEST#<date>": claimed, then
+	// sent (digest.go). It carries none of the indexes' keys.
+	attrClaimedAt = "claimedAt" // S, timeLayout
+	attrSentAt    = "sentAt"    // S, timeLayout
+
 	// Staff work on a lead (the inbox).
 	attrVersion = "version" // N: 1 when written by intake, +1 per change
 	attrQueue   = "queue"   // S: "1#<createdAt>" for a lead in crisis, else "0#<createdAt>"
@@ -67,9 +77,10 @@ const (
 	attrSourceIP   = "sourceIp"
 	attrUserAgent  = "userAgent"
 
-	typeLead  = "lead"
-	typeClaim = "claim"
-	typeAudit = "audit"
+	typeLead   = "lead"
+	typeClaim  = "claim"
+	typeAudit  = "audit"
+	typeDigest = "digest"
 
 	// Operations' audit entries (ops.go): an erased lead's tombstone and
 	// an export's record, both without personal data.
@@ -83,10 +94,10 @@ const (
 
 // Index names (template.yaml).
 const (
+	indexByKind        = "ByKindDate"
 	indexByStatus      = "ByStatusDate"
 	indexByStatusQueue = "ByStatusQueue"
 	indexAuditByLead   = "AuditByLead"
-	indexByKind        = "ByKindDate"
 	// indexClaimsByLead (leadId+createdAt) would hold claims only (audit
 	// entries have no createdAt, leads no leadId); erasure uses it when
 	// the table has it (README, "Operations").

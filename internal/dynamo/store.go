@@ -134,6 +134,12 @@ type Marks struct {
 	// ConfirmRefusedAt: the confirmation can never be sent (see
 	// MarkConfirmRefused).
 	ConfirmRefusedAt time.Time
+	// Status is the lead's status when the marks were read, and
+	// EscalationLevel and EscalatedAt its escalation marks
+	// (MarkEscalated).
+	Status          lead.Status
+	EscalationLevel int
+	EscalatedAt     time.Time
 }
 
 // Marks reads a lead's marks with a consistent read (ErrNotFound if the lead
@@ -142,10 +148,11 @@ func (s *Store) Marks(ctx context.Context, id string) (Marks, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
 	defer cancel()
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:            &s.table,
-		Key:                  leadKey(id),
-		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("pk, notifiedAt, confirmedAt, confirmRefusedAt"),
+		TableName:                &s.table,
+		Key:                      leadKey(id),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("pk, notifiedAt, confirmedAt, confirmRefusedAt, #status, escalationLevel, escalatedAt"),
+		ExpressionAttributeNames: map[string]string{"#status": attrStatus}, // a reserved word
 	})
 	if err != nil {
 		return Marks{}, classify("read marks of lead "+id, err)
@@ -157,6 +164,8 @@ func (s *Store) Marks(ctx context.Context, id string) (Marks, error) {
 	m.NotifiedAt, _ = time.Parse(timeLayout, str(out.Item[attrNotifiedAt]))
 	m.ConfirmedAt, _ = time.Parse(timeLayout, str(out.Item[attrConfirmedAt]))
 	m.ConfirmRefusedAt, _ = time.Parse(timeLayout, str(out.Item[attrConfirmRefusedAt]))
+	m.Status = lead.Status(str(out.Item[attrStatus]))
+	m.EscalationLevel, m.EscalatedAt = escalationOf(out.Item)
 	return m, nil
 }
 

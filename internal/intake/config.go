@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/logging"
@@ -23,11 +24,21 @@ type Config struct {
 	ThankYouURL     string        // THANK_YOU_URL: absolute http(s) URL the redirect accepts (httpapi.CheckRedirect), optional
 	Retention       time.Duration // RETENTION_DAYS, default 365
 	SpamRetention   time.Duration // SPAM_RETENTION_DAYS, default 7
-	TurnstileSecret string        // TURNSTILE_SECRET: turns the bot check on
+	TurnstileSecret string        // TURNSTILE_SECRET: the key itself, turns the bot check on (local runs and tests)
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info (default), warn, error
-	// AWS holds the region, credentials and AWS_ENDPOINT_URL_DYNAMODB (or
-	// AWS_ENDPOINT_URL), which Lambda sets or the dev stack gives.
+	// AWS holds the region, credentials, AWS_ENDPOINT_URL_DYNAMODB and
+	// AWS_ENDPOINT_URL_SECRETS_MANAGER (or AWS_ENDPOINT_URL), which Lambda
+	// sets or the dev stack gives.
 	AWS awsconf.Settings
+
+	// TURNSTILE_SECRET_NAME: the Secrets Manager secret (name or ARN)
+	// holding the Turnstile secret key, which New reads once; it turns the
+	// bot check on. How the template configures it: the key itself is never
+	// in the function's environment. Not together with TURNSTILE_SECRET.
+	TurnstileSecretName string
+	// CLINIC_TIMEZONE: the clinic's IANA zone; the age check counts on
+	// its calendar ("today" is the clinic's date). Unset: UTC.
+	TimeZone *time.Location
 
 	// STACK_NAME: optional; metrics are also published by this Stack dimension.
 	Stack string
@@ -77,11 +88,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := c.readSignals(getenv); err != nil {
 		return c, err
 	}
-	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID); err != nil {
+	if tz := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); tz != "" {
+		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
+			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
+		}
+	}
+	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID, secretsmanager.ServiceID); err != nil {
 		return c, err
 	}
 	return c, nil
 }
+
+// secretName is what Secrets Manager allows in a secret's name, and in an
+// ARN (":"), which is at most 2048 characters.
+var secretName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@:-]+$`)
 
 // stackName is CloudFormation's rule for stack names.
 var stackName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
@@ -100,6 +120,15 @@ func (c *Config) readSignals(getenv func(string) string) error {
 			return fmt.Errorf("TURNSTILE_VERIFY_URL %w", err)
 		}
 		c.TurnstileVerifyURL = v
+	}
+	c.TurnstileSecretName = strings.TrimSpace(getenv("TURNSTILE_SECRET_NAME"))
+	if c.TurnstileSecretName != "" {
+		if len(c.TurnstileSecretName) > 2048 || !secretName.MatchString(c.TurnstileSecretName) {
+			return fmt.Errorf("TURNSTILE_SECRET_NAME must be a Secrets Manager secret's name (letters, digits and /_+=.@-) or ARN")
+		}
+		if c.TurnstileSecret != "" {
+			return fmt.Errorf("TURNSTILE_SECRET and TURNSTILE_SECRET_NAME are both set; set one: the key itself (local runs) or the name of the secret holding it")
+		}
 	}
 	c.TurnstileAction = strings.TrimSpace(getenv("TURNSTILE_ACTION"))
 	if c.TurnstileAction != "" && !turnstileAction.MatchString(c.TurnstileAction) {

@@ -4,8 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clinicleads/leadpipe/internal/httpapi"
+	"github.com/clinicleads/leadpipe/internal/lead"
 )
 
 // env returns a getenv over the minimal valid environment plus vars.
@@ -108,5 +110,64 @@ func TestSignalSettings(t *testing.T) {
 				t.Errorf("ConfigFromEnv = %v, want an error naming %s", err, tt.name)
 			}
 		})
+	}
+}
+
+// TestClinicTimeZone: intake reads CLINIC_TIMEZONE, and New's validator
+// counts the 18-or-older rule on the clinic's date. Kiritimati (UTC+14)
+// and Pago Pago (UTC-11) are never on the same date, so someone whose
+// 18th birthday is today in Kiritimati is 18 there and still 17 there.
+func TestClinicTimeZone(t *testing.T) {
+	if _, err := ConfigFromEnv(env(map[string]string{"CLINIC_TIMEZONE": "New York"})); err == nil || !strings.Contains(err.Error(), "CLINIC_TIMEZONE") {
+		t.Errorf("a bad zone: %v, want an error naming CLINIC_TIMEZONE", err)
+	}
+	c, err := ConfigFromEnv(env(nil))
+	if err != nil || c.TimeZone != nil {
+		t.Errorf("unset: %v, %v; want no zone (UTC)", c.TimeZone, err)
+	}
+	ahead, err := time.LoadLocation("Pacific/Kiritimati")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validates := func(zone string) bool {
+		t.Helper()
+		c, err := ConfigFromEnv(env(map[string]string{"CLINIC_TIMEZONE": " " + zone + " "}))
+		if err != nil || c.TimeZone == nil || c.TimeZone.String() != zone {
+			t.Fatalf("CLINIC_TIMEZONE=%s: %v, %v", zone, c.TimeZone, err)
+		}
+		h, err := New(c, func() lead.Form { return new(lead.Consultation) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Retried once, in case Kiritimati's midnight passes in between.
+		for range 2 {
+			today := time.Now().In(ahead)
+			if today.Month() == time.February && today.Day() == 29 {
+				t.Skip("18 years before 29 February is not a birthday to test with")
+			}
+			f := validConsultationForm()
+			f.DateOfBirth = today.AddDate(-18, 0, 0).Format(time.DateOnly)
+			f.Normalize()
+			err = h.Service.Validator.Validate(f)
+			if time.Now().In(ahead).YearDay() == today.YearDay() {
+				break
+			}
+		}
+		return err == nil
+	}
+	if !validates("Pacific/Kiritimati") {
+		t.Error("18 today in the clinic's zone: refused")
+	}
+	if validates("Pacific/Pago_Pago") {
+		t.Error("17 until tomorrow in the clinic's zone: accepted")
+	}
+}
+
+// validConsultationForm is a consultation that passes validation.
+func validConsultationForm() *lead.Consultation {
+	return &lead.Consultation{
+		FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Phone: "410-555-0134",
+		DateOfBirth: "1985-12-10", State: "MD", Concerns: []string{"depression"},
+		ConsentToContact: true, AcknowledgedPrivacy: true,
 	}
 }

@@ -66,7 +66,7 @@ type Consultation struct {
 	LastName            string   `json:"lastName" validate:"required,max=60,singleline"`
 	Email               string   `json:"email" validate:"required,max=254,leademail"`
 	Phone               string   `json:"phone" validate:"required,usphone"`
-	DateOfBirth         string   `json:"dateOfBirth" validate:"required,birthdate"`
+	DateOfBirth         string   `json:"dateOfBirth" validate:"required,birthdate,adult,notover120"`
 	State               string   `json:"state" validate:"required,usstate"`
 	Concerns            []string `json:"concerns" validate:"required,min=1,max=8,unique,dive,choice=concerns"`
 	PreviousTreatments  []string `json:"previousTreatments" validate:"max=13,unique,dive,choice=treatments"`

@@ -20,19 +20,34 @@ import (
 type Validator struct {
 	v   *validator.Validate
 	now func() time.Time
+	// loc is the calendar ages are counted on: the clinic's time zone.
+	loc *time.Location
 	// order maps each form type to its JSON field names' positions, so
 	// failures are listed in form order: the validator reports struct-level
 	// rules (smsConsent) after every field, embedded ones included.
 	order map[reflect.Type]map[string]int
 }
 
-// NewValidator returns a Validator. now is the clock used for age checks;
-// nil means time.Now.
+// NewValidator returns a Validator that counts ages on the UTC calendar
+// (NewValidatorIn). now is the clock used for age checks; nil means
+// time.Now.
 func NewValidator(now func() time.Time) *Validator {
+	return NewValidatorIn(time.UTC, now)
+}
+
+// NewValidatorIn returns a Validator whose age check counts on the
+// calendar of loc, the clinic's time zone: "today" is the clinic's date,
+// so at 9 p.m. in New York on 14 June someone born on 15 June 18 years
+// before is still 17, although it is already 15 June in UTC. now is the
+// clock used for age checks; nil means time.Now. A nil loc means UTC.
+func NewValidatorIn(loc *time.Location, now func() time.Time) *Validator {
 	if now == nil {
 		now = time.Now
 	}
-	val := &Validator{v: validator.New(validator.WithRequiredStructEnabled()), now: now}
+	if loc == nil {
+		loc = time.UTC
+	}
+	val := &Validator{v: validator.New(validator.WithRequiredStructEnabled()), now: now, loc: loc}
 	val.v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
@@ -47,7 +62,9 @@ func NewValidator(now func() time.Time) *Validator {
 		"usphone":        isE164US,
 		"usstate":        isUSState,
 		"idempotencykey": IsIdempotencyKey,
-		"birthdate":      val.isAdultBirthDate,
+		"birthdate":      isBirthDate,
+		"adult":          val.isAdult,
+		"notover120":     val.isAtMost120,
 	} {
 		fn := fn
 		if err := val.v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return fn(fl.Field().String()) }); err != nil {
@@ -211,7 +228,11 @@ func message(fe validator.FieldError) string {
 	case "usstate":
 		return "must be a two-letter US state or territory code, such as MD"
 	case "birthdate":
-		return "must be a date of birth as YYYY-MM-DD; you must be 18 or older"
+		return "must be a real date written YYYY-MM-DD, such as 1988-04-12"
+	case "adult":
+		return "you must be 18 or older to request a consultation"
+	case "notover120":
+		return "must be within the last 120 years; please check the year"
 	case "idempotencykey":
 		return "must be 1 to 128 letters, digits, '.', '_', ':' or '-'"
 	case "phoneforcontact":
@@ -405,18 +426,43 @@ func IsIdempotencyKey(s string) bool {
 	return true
 }
 
-// isAdultBirthDate: a real calendar date, 18 or older, not over 120.
-func (val *Validator) isAdultBirthDate(s string) bool {
-	dob, err := time.Parse(time.DateOnly, s)
+// The date of birth has three rules, each with its own message, checked
+// in this order (the field's tag): a real calendar date as YYYY-MM-DD,
+// then 18 or older, then not over 120. The age rules pass a value that is
+// not a date, so only the first failure is reported.
+
+// isBirthDate: a real calendar date as YYYY-MM-DD.
+func isBirthDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// isAdult: 18 or older on the clinic's today (a future date is not).
+func (val *Validator) isAdult(s string) bool {
+	age, ok := val.age(s)
+	return !ok || age >= 18
+}
+
+// isAtMost120: not older than 120 on the clinic's today.
+func (val *Validator) isAtMost120(s string) bool {
+	age, ok := val.age(s)
+	return !ok || age <= 120
+}
+
+// age is the age in whole years of someone born on dob (YYYY-MM-DD) on
+// today's date in the clinic's time zone; ok is false when dob is not a
+// date.
+func (val *Validator) age(dob string) (age int, ok bool) {
+	born, err := time.Parse(time.DateOnly, dob)
 	if err != nil {
-		return false
+		return 0, false
 	}
-	today := val.now().UTC()
-	age := today.Year() - dob.Year()
-	if !sameOrLaterMonthDay(today, dob) {
+	today := val.now().In(val.loc)
+	age = today.Year() - born.Year()
+	if !sameOrLaterMonthDay(today, born) {
 		age--
 	}
-	return age >= 18 && age <= 120
+	return age, true
 }
 
 // sameOrLaterMonthDay compares month and day only, so leap years do not

@@ -324,6 +324,96 @@ func TestValidateDateOfBirth(t *testing.T) {
 	}
 }
 
+// dobMessage validates a consultation with date of birth dob at now in
+// loc and returns the dateOfBirth field's message, "" when it passes.
+func dobMessage(t *testing.T, loc *time.Location, now time.Time, dob string) string {
+	t.Helper()
+	c := validConsultation()
+	c.DateOfBirth = dob
+	c.Normalize()
+	err := NewValidatorIn(loc, func() time.Time { return now }).Validate(c)
+	assertNoLeak(t, err)
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "dateOfBirth" {
+		t.Fatalf("dob %q: error = %v, want one failing field, dateOfBirth", dob, err)
+	}
+	return e.Fields[0].Message
+}
+
+// TestDateOfBirthSaysWhichRuleFailed: the format, the 18-or-older rule and
+// the 120-year limit each have their own message (issue 11, newcomer 7).
+func TestDateOfBirthSaysWhichRuleFailed(t *testing.T) {
+	const (
+		format = "must be a real date written YYYY-MM-DD, such as 1988-04-12"
+		adult  = "you must be 18 or older to request a consultation"
+		old    = "must be within the last 120 years; please check the year"
+	)
+	for _, tt := range []struct{ dob, want string }{
+		{"1985-12-10", ""},
+		{"tomorrow", format},
+		{"06/15/2000", format},
+		{"2000-02-30", format},
+		{"2000-6-15", format},
+		{leakMarker, format},
+		{"2015-03-01", adult},
+		{"2007-06-16", adult}, // 18 tomorrow
+		{"2030-01-01", adult}, // not born yet: under 18 as well
+		{"1904-06-15", old},
+		{"0001-01-01", old},
+	} {
+		if got := dobMessage(t, time.UTC, testNow, tt.dob); got != tt.want {
+			t.Errorf("dob %q: message %q, want %q", tt.dob, got, tt.want)
+		}
+	}
+}
+
+// TestAgeCountsOnTheClinicsDate: "today" is the date where the clinic is.
+// At 9 p.m. in New York on 14 June (1 a.m. on 15 June in UTC), someone
+// born on 15 June 2008 is 17; in Auckland it is already 15 June when UTC
+// is still on the 14th.
+func TestAgeCountsOnTheClinicsDate(t *testing.T) {
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auckland, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const adult = "you must be 18 or older to request a consultation"
+	nineInNewYork := time.Date(2026, time.June, 14, 21, 0, 0, 0, newYork)
+	if u := nineInNewYork.UTC(); u.Day() != 15 {
+		t.Fatalf("%v is not 15 June in UTC; the case proves nothing", u)
+	}
+	earlyInAuckland := time.Date(2026, time.June, 15, 1, 0, 0, 0, auckland) // 14 June 13:00 UTC
+	for _, tt := range []struct {
+		name string
+		loc  *time.Location
+		now  time.Time
+		dob  string
+		want string
+	}{
+		{"New York, 9 p.m. on the eve of the 18th birthday", newYork, nineInNewYork, "2008-06-15", adult},
+		{"UTC at the same instant", time.UTC, nineInNewYork, "2008-06-15", ""},
+		{"New York, the birthday itself", newYork, nineInNewYork.Add(3 * time.Hour), "2008-06-15", ""},
+		{"New York, born the day before", newYork, nineInNewYork, "2008-06-14", ""},
+		{"Auckland, 1 a.m. on the 18th birthday", auckland, earlyInAuckland, "2008-06-15", ""},
+		{"UTC at the same instant, still the eve", time.UTC, earlyInAuckland, "2008-06-15", adult},
+		// The 120-year limit counts on the same calendar.
+		{"New York, 121 tomorrow", newYork, nineInNewYork, "1905-06-15", ""},
+		{"UTC, 121 already", time.UTC, nineInNewYork, "1905-06-15", "must be within the last 120 years; please check the year"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dobMessage(t, tt.loc, tt.now, tt.dob); got != tt.want {
+				t.Errorf("dob %s at %v in %v: message %q, want %q", tt.dob, tt.now.UTC(), tt.loc, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidateState(t *testing.T) {
 	all := strings.Fields(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO
 		MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP`)

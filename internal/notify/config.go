@@ -13,6 +13,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
+	"github.com/clinicleads/leadpipe/internal/sla"
 )
 
 // Config is everything the notifier reads from its environment.
@@ -47,7 +48,34 @@ type Config struct {
 	// Stack is STACK_NAME (set by the template), the Stack dimension of
 	// the metrics its alarms read; optional.
 	Stack string
+
+	// SLA is the service levels (CRISIS_SLA, LEAD_SLA, BUSINESS_HOURS,
+	// CLOSED_DATES, in CLINIC_TIMEZONE) the scheduled run escalates by.
+	SLA sla.Policy
+	// Escalation is ESCALATION_EMAILS, who is told of an overdue lead;
+	// empty means the lead's own staff list.
+	Escalation []string
+	// OnCall is ONCALL_EMAIL (optional; e.g. an SMS-to-email address):
+	// it also gets the second, louder level.
+	OnCall []string
+	// DigestOff is DIGEST_TIME=off; otherwise DigestTime (DIGEST_TIME,
+	// HH:MM, default 08:00) is when, in the clinic's zone, the daily
+	// digest goes out, to Digest (DIGEST_EMAILS; empty means every staff
+	// address).
+	DigestOff  bool
+	DigestTime time.Duration
+	Digest     []string
+
+	// SkipSuppressionCheck turns the scheduled check of the staff
+	// addresses against SES's suppression list off. It is not read from
+	// the environment: only the local dev stack sets it, because
+	// aws-ses-v2-local has no suppression list and every look-up would
+	// fail.
+	SkipSuppressionCheck bool
 }
+
+// defaultDigestTime is DIGEST_TIME's default.
+const defaultDigestTime = 8 * time.Hour
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
 // names the variable, so a misconfigured function fails at its first start
@@ -96,7 +124,34 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		*l.dst = list
 	}
-	c.Staff = union(all, c.ContactStaff, c.ConsultationStaff)
+	for _, l := range []struct {
+		name string
+		dst  *[]string
+	}{{"ESCALATION_EMAILS", &c.Escalation}, {"ONCALL_EMAIL", &c.OnCall}, {"DIGEST_EMAILS", &c.Digest}} {
+		if *l.dst, err = staffList(getenv, l.name); err != nil {
+			return c, err
+		}
+	}
+	// The second level goes to the escalation list (or a staff list) and
+	// the on-call addresses in one message.
+	lists := [][]string{c.Escalation}
+	if len(c.Escalation) == 0 {
+		lists = [][]string{c.ContactStaff, c.ConsultationStaff}
+	}
+	for _, l := range lists {
+		if n := len(union(l, c.OnCall)); n > maxStaff {
+			return c, fmt.Errorf("ESCALATION_EMAILS (or the staff lists) and ONCALL_EMAIL make %d recipients; SES allows %d per message", n, maxStaff)
+		}
+	}
+	// Every address the pipeline mails staff at is checked against SES's
+	// suppression list.
+	c.Staff = union(all, c.ContactStaff, c.ConsultationStaff, c.Escalation, c.OnCall, c.Digest)
+	if len(c.Digest) == 0 {
+		c.Digest = union(all, c.ContactStaff, c.ConsultationStaff)
+	}
+	if c.DigestTime, c.DigestOff, err = digestTime(getenv("DIGEST_TIME")); err != nil {
+		return c, err
+	}
 
 	if c.Detail, err = sesmail.ParseDetail(getenv("NOTIFY_DETAIL")); err != nil {
 		return c, fmt.Errorf("NOTIFY_DETAIL must be minimal, contact or full")
@@ -130,6 +185,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
 			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
 		}
+	}
+	if c.SLA, err = sla.FromEnv(getenv, c.TimeZone); err != nil {
+		return c, err
 	}
 	if c.InboxURL != "" {
 		if err := sesmail.CheckInboxURL(c.InboxURL); err != nil {
@@ -214,4 +272,21 @@ func retention(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("RETENTION_DAYS is %d, below the sweep's look-back of %d days: a lead the stream could not deliver could be deleted before the sweep sends it", days, sweepWindow/(24*time.Hour))
 	}
 	return d, nil
+}
+
+// digestTime reads DIGEST_TIME: HH:MM (00:00 to 23:59) in the clinic's
+// zone, default 08:00, or "off".
+func digestTime(v string) (time.Duration, bool, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return defaultDigestTime, false, nil
+	case strings.EqualFold(v, "off"):
+		return 0, true, nil
+	}
+	t, err := time.Parse("15:04", v)
+	if err != nil || len(v) != 5 {
+		return 0, false, fmt.Errorf("DIGEST_TIME must be a time HH:MM such as 08:00 (in CLINIC_TIMEZONE), or off")
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, false, nil
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -185,5 +186,65 @@ func TestConfigRetentionCoversTheSweep(t *testing.T) {
 	}
 	if _, err := ConfigFromEnv(env(map[string]string{"RETENTION_DAYS": "6"})); err == nil || !strings.Contains(err.Error(), "look-back of 7 days") {
 		t.Errorf("RETENTION_DAYS=6: %v; want the reason", err)
+	}
+}
+
+func TestConfigEscalationAndDigest(t *testing.T) {
+	c, err := ConfigFromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"frontdesk@clinic.example", "intake@clinic.example"}
+	if len(c.Escalation) != 0 || len(c.OnCall) != 0 || !reflect.DeepEqual(c.Digest, all) || c.DigestOff || c.DigestTime != 8*time.Hour ||
+		c.SLA.Crisis() != 30*time.Minute || c.SLA.Lead() != 4*time.Hour || c.SLA.Hours().String() != "Mon-Fri 09:00-17:00" {
+		t.Errorf("defaults: escalation %q on-call %q digest %q at %v (off %v), levels %v %v %q",
+			c.Escalation, c.OnCall, c.Digest, c.DigestTime, c.DigestOff, c.SLA.Crisis(), c.SLA.Lead(), c.SLA.Hours())
+	}
+
+	c, err = ConfigFromEnv(env(map[string]string{
+		"ESCALATION_EMAILS": "Manager@Clinic.example", "ONCALL_EMAIL": "4105550100@sms.example",
+		"DIGEST_EMAILS": "owner@clinic.example", "DIGEST_TIME": "07:30",
+		"CRISIS_SLA": "1m", "LEAD_SLA": "90m", "BUSINESS_HOURS": "Mon-Fri 08:00-18:00, Sat 09:00-12:00",
+		"CLOSED_DATES": "2026-12-25", "CLINIC_TIMEZONE": "America/Chicago",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Escalation, []string{"Manager@clinic.example"}) || !reflect.DeepEqual(c.OnCall, []string{"4105550100@sms.example"}) ||
+		!reflect.DeepEqual(c.Digest, []string{"owner@clinic.example"}) || c.DigestTime != 7*time.Hour+30*time.Minute ||
+		c.SLA.Crisis() != time.Minute || c.SLA.Lead() != 90*time.Minute || c.SLA.Zone().String() != "America/Chicago" {
+		t.Errorf("config: %+v", c)
+	}
+	// Every address staff mail goes to is checked against the suppression list.
+	want := []string{"frontdesk@clinic.example", "intake@clinic.example", "Manager@clinic.example", "4105550100@sms.example", "owner@clinic.example"}
+	if !reflect.DeepEqual(c.Staff, want) {
+		t.Errorf("checked addresses %q, want %q", c.Staff, want)
+	}
+	if c, err := ConfigFromEnv(env(map[string]string{"DIGEST_TIME": "OFF"})); err != nil || !c.DigestOff {
+		t.Errorf("DIGEST_TIME=OFF: %v %v", c.DigestOff, err)
+	}
+
+	many := make([]string, 50)
+	for i := range many {
+		many[i] = fmt.Sprintf("s%d@clinic.example", i)
+	}
+	for _, c := range []struct {
+		over map[string]string
+		want string
+	}{
+		{map[string]string{"ESCALATION_EMAILS": "manager"}, "ESCALATION_EMAILS entry 1"},
+		{map[string]string{"ONCALL_EMAIL": "+1 410 555 0100"}, "ONCALL_EMAIL entry 1"},
+		{map[string]string{"DIGEST_EMAILS": "a@clinic.example,b"}, "DIGEST_EMAILS entry 2"},
+		{map[string]string{"DIGEST_TIME": "8:00"}, "DIGEST_TIME must be a time HH:MM"},
+		{map[string]string{"DIGEST_TIME": "24:00"}, "DIGEST_TIME"},
+		{map[string]string{"CRISIS_SLA": "30"}, "CRISIS_SLA must be a positive Go duration"},
+		{map[string]string{"LEAD_SLA": "0h"}, "LEAD_SLA"},
+		{map[string]string{"BUSINESS_HOURS": "Mon-Fri 9-5"}, "BUSINESS_HOURS: entry 1"},
+		{map[string]string{"CLOSED_DATES": "Dec 25"}, "CLOSED_DATES: entry 1"},
+		{map[string]string{"ESCALATION_EMAILS": strings.Join(many, ","), "ONCALL_EMAIL": "oncall@sms.example"}, "SES allows 50 per message"},
+	} {
+		if _, err := ConfigFromEnv(env(c.over)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want it to say %q", c.over, err, c.want)
+		}
 	}
 }

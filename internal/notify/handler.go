@@ -17,6 +17,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/sesmail"
+	"github.com/clinicleads/leadpipe/internal/sla"
 )
 
 // ledger is where the notifier records what it has sent for a lead, so a
@@ -84,6 +85,18 @@ type Handler struct {
 	// staffAddresses against; nil turns the check off.
 	suppressions   suppressionList
 	staffAddresses []string
+
+	// Escalation of leads nobody picked up (escalate.go) and the daily
+	// digest (digest.go), both from the scheduled run.
+	sla        sla.Policy
+	watch      watchlist
+	alerts     alertBuilder
+	escalateTo []string // ESCALATION_EMAILS; empty: the lead's staff list
+	onCall     []string // ONCALL_EMAIL: also gets level 2
+	digests    digestStore
+	digestOff  bool
+	digestAt   time.Duration // after the clinic's midnight, by the wall clock
+	digestTo   []string
 }
 
 // defaultReserve is Handler.reserve in production.

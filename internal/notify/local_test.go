@@ -213,8 +213,9 @@ func TestBinaryUnderRIE(t *testing.T) {
 func TestSweepAgainstEmulators(t *testing.T) {
 	tbl, ses := dynamotest.New(t), awstest.SES(t)
 	h, logs, metrics := emulatorHandler(t, tbl, ses)
-	// aws-ses-v2-local has no suppression list; the check has its own tests.
-	h.suppressions = nil
+	// aws-ses-v2-local has no suppression list; the check has its own
+	// tests, and so have escalation and the digest (escalate_local_test.go).
+	h.suppressions, h.watch = nil, nil
 	now := time.Now().UTC()
 	h.now = func() time.Time { return now }
 

@@ -29,6 +29,10 @@ const (
 	// metricSuppressionCheckFailures counts look-ups of the check that
 	// failed (a missing IAM grant, SES down).
 	metricSuppressionCheckFailures = "SuppressionCheckFailures"
+	// metricLeadsOverdue is a gauge: how many leads still new are past
+	// their service level, published by every scheduled run (0 included,
+	// so its alarm clears).
+	metricLeadsOverdue = "LeadsOverdue"
 )
 
 // count adds one to metric for kind.

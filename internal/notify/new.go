@@ -45,7 +45,7 @@ func New(cfg Config) (*Handler, error) {
 	})
 	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
 	ses := newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID))
-	return &Handler{
+	h := &Handler{
 		ledger:  store,
 		backlog: store,
 		mailer: &sesmail.Sender{
@@ -67,7 +67,24 @@ func New(cfg Config) (*Handler, error) {
 			CallTimeout: sesCallTimeout,
 		},
 		staffAddresses: cfg.Staff,
-	}, nil
+		sla:            cfg.SLA,
+		watch:          store,
+		alerts:         emails,
+		escalateTo:     cfg.Escalation,
+		onCall:         cfg.OnCall,
+		digests:        store,
+		digestOff:      cfg.DigestOff,
+		digestAt:       cfg.DigestTime,
+		digestTo:       cfg.Digest,
+	}
+	if cfg.SkipSuppressionCheck {
+		h.suppressions = nil
+	}
+	if cfg.TimeZone == nil {
+		// Allowed (UTC), but rarely what a clinic means by 09:00.
+		h.log.Warn("CLINIC_TIMEZONE is not set: BUSINESS_HOURS, CLOSED_DATES and DIGEST_TIME are read in UTC")
+	}
+	return h, nil
 }
 
 // newSESClient returns the SES v2 client with its own bounded standard

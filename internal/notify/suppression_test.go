@@ -222,6 +222,7 @@ func TestNewWiresStaffMail(t *testing.T) {
 	h.backlog = &fakeBacklog{leads: []lead.Lead{l}}
 	mem, fake := newMemLedger()
 	h.ledger = fake
+	h.watch = nil // escalation and the digest have tests of their own
 
 	res, err := h.Sweep(context.Background())
 	if err != nil || res.Found != 1 || res.StaffSuppressed != 1 {

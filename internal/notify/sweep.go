@@ -45,6 +45,14 @@ type SweepResult struct {
 	// StaffSuppressed is how many staff addresses the check found on
 	// SES's suppression list.
 	StaffSuppressed int `json:"staffSuppressed"`
+	// Overdue is how many leads still new are past their service level;
+	// Escalated how many escalation emails this run sent, and
+	// EscalationFailed how many it could not (escalate.go).
+	Overdue          int `json:"overdue"`
+	Escalated        int `json:"escalated"`
+	EscalationFailed int `json:"escalationFailed"`
+	// DigestSent: this run sent the daily digest (digest.go).
+	DigestSent bool `json:"digestSent"`
 }
 
 // errSweepFailures makes a sweep with failures a failed invocation, so
@@ -55,12 +63,28 @@ var errSweepFailures = errors.New("some unnotified leads could not be emailed; t
 // stream did not get through, and sends the confirmations it did not,
 // using the same marks, so nothing is sent twice. A lead item it cannot
 // read is skipped, logged by its key and counted, so that one bad item
-// does not hold up everyone else's email. It also checks the staff
-// addresses against SES's suppression list (checkStaff).
+// does not hold up everyone else's email. It then escalates the leads
+// nobody picked up in time (escalate.go), sends the daily digest when it
+// is due (digest.go), and checks the staff addresses against SES's
+// suppression list (checkStaff).
 func (h *Handler) Sweep(ctx context.Context) (SweepResult, error) {
 	log := h.log.With("requestId", requestID(ctx), "sweep", true)
 	now := h.now()
 	res, err := h.sweep(ctx, log, now)
+	// Escalation and the digest share one listing of the leads still new.
+	// Each failure is returned (and so alarmed); none stops the others.
+	if h.watch != nil {
+		w, werr := h.waiting(ctx, now)
+		if werr == nil {
+			werr = h.escalate(ctx, log, now, w, &res)
+		}
+		if werr == nil || errors.Is(werr, errEscalationFailures) {
+			var derr error
+			res.DigestSent, derr = h.digest(ctx, log, now, w)
+			werr = errors.Join(werr, derr)
+		}
+		err = errors.Join(err, werr)
+	}
 	if h.suppressions != nil {
 		// Even when the listing failed: the two do not depend on each other.
 		res.StaffSuppressed = h.checkStaff(ctx, log)

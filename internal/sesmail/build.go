@@ -159,9 +159,10 @@ func (b *Builder) BuildStaff(l lead.Lead, to []string) (Message, error) {
 
 // BuildConfirmation builds the note to the submitter that their request
 // arrived. It is generic on purpose: no health details and nothing they
-// wrote, only when the clinic will call back, the clinic's details and the
-// crisis line. Spam and leads without a valid address get none
-// (ErrNoConfirmation, ErrInvalidMessage).
+// wrote, only when and how (their preferred contact method) the clinic
+// will be in touch, the clinic's details and the crisis line. Spam and
+// leads without a valid address get none (ErrNoConfirmation,
+// ErrInvalidMessage).
 func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
 	if err := checkLead(l); err != nil {
 		return Message{}, err
@@ -173,7 +174,7 @@ func (b *Builder) BuildConfirmation(l lead.Lead) (Message, error) {
 	if !lead.IsEmail(to) {
 		return Message{}, fmt.Errorf("confirmation for lead %s: %w: the submitter's address is not valid", l.ID, ErrInvalidMessage)
 	}
-	v := confirmationView{Clinic: b.clinic, CallBack: hasPhone(l), CrisisReminder: lead.Crisis.Reminder}
+	v := confirmationView{Clinic: b.clinic, FollowUp: followUp(l), CrisisReminder: lead.Crisis.Reminder}
 	m := Message{From: b.from, To: []string{to}, Subject: confirmationSubject(b.clinic.Name), ToSubmitter: true}
 	var err error
 	if m.Text, m.HTML, err = render("confirmation", v); err != nil {
@@ -221,14 +222,26 @@ func isLeadID(s string) bool {
 	return true
 }
 
-func hasPhone(l lead.Lead) bool {
+// followUp is what the confirmation promises the clinic will do: reach
+// the person the way they chose (lead.ContactMethods), and without a
+// choice promise no particular way, since staff may call or write.
+func followUp(l lead.Lead) string {
+	var method string
 	switch {
 	case l.Consultation != nil:
-		return l.Consultation.Phone != ""
+		method = l.Consultation.PreferredContact
 	case l.Contact != nil:
-		return l.Contact.Phone != ""
+		method = l.Contact.PreferredContact
 	}
-	return false
+	switch method {
+	case "phone":
+		return "call you back"
+	case "text":
+		return "text you"
+	case "email":
+		return "email you"
+	}
+	return "get back to you"
 }
 
 func render(name string, v any) (text, html string, err error) {

@@ -18,7 +18,7 @@ func benchBuilder(b *testing.B, d sesmail.Detail) *sesmail.Builder {
 	builder, err := sesmail.NewBuilder(sesmail.Config{
 		Sender: "notify@clinic.example",
 		Clinic: sesmail.Clinic{
-			Name: "Example Clinic", Phone: "+1 410 555 0100", Address: "1 Harbor St, Baltimore, MD",
+			Name: "Example Ketamine Therapy Clinic", Phone: "+1 410 555 0100", Address: "1 Harbor St, Baltimore, MD",
 			CallbackPromise: "within one business day",
 		},
 		Detail:     d,

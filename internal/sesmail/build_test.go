@@ -253,6 +253,57 @@ func TestCrisisShownAtEveryLevel(t *testing.T) {
 	}
 }
 
+// TestConfirmationFollowsPreferredContact: the confirmation promises the
+// way the person asked to be reached, not a call to someone who chose
+// email or texts (issue 11, newcomer 4), on both forms and in both parts;
+// without a choice it promises no particular way, phone number or not.
+func TestConfirmationFollowsPreferredContact(t *testing.T) {
+	promises := []string{"call you back", "email you", "text you", "get back to you"}
+	for _, tt := range []struct {
+		method, phone, want string
+	}{
+		{"phone", "+14105550188", "call you back"},
+		{"email", "+14105550188", "email you"},
+		{"email", "", "email you"},
+		{"text", "+14105550188", "text you"},
+		{"", "+14105550188", "get back to you"},
+		{"", "", "get back to you"},
+	} {
+		for _, form := range []string{"contact", "consultation"} {
+			if form == "consultation" && tt.phone == "" {
+				continue // its phone is required
+			}
+			t.Run(form+" "+tt.method+" "+tt.phone, func(t *testing.T) {
+				var l lead.Lead
+				if form == "contact" {
+					l, _ = markedContact()
+					l.Contact.PreferredContact, l.Contact.Phone = tt.method, tt.phone
+					l.Contact.SMSConsent = tt.method == "text"
+				} else {
+					l, _ = markedConsultation()
+					l.Consultation.PreferredContact, l.Consultation.Phone = tt.method, tt.phone
+					l.Consultation.SMSConsent = tt.method == "text"
+				}
+				m, err := newTestBuilder(t, DetailMinimal).BuildConfirmation(l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for part, body := range map[string]string{"text": m.Text, "html": html.UnescapeString(m.HTML)} {
+					want := "We received your request, and within one business day we will " + tt.want + "."
+					if !strings.Contains(body, want) {
+						t.Errorf("%s part lacks %q:\n%s", part, want, body)
+					}
+					for _, other := range promises {
+						if other != tt.want && strings.Contains(body, other) {
+							t.Errorf("%s part also promises %q", part, other)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestConfirmation(t *testing.T) {
 	for name, mk := range map[string]func() (lead.Lead, map[string]string){"consultation": markedConsultation, "contact": markedContact} {
 		t.Run(name, func(t *testing.T) {
@@ -274,8 +325,10 @@ func TestConfirmation(t *testing.T) {
 						t.Errorf("%s part echoes %q", part, mk)
 					}
 				}
+				// The marked leads' contact method is a marker, not a choice:
+				// no particular way is promised (TestConfirmationFollowsPreferredContact).
 				for _, want := range []string{"988", "911", "Suicide &", "If you are in crisis, call or text 988", "In an emergency, call 911.",
-					"We received your request, and within one business day we will call you back.",
+					"We received your request, and within one business day we will get back to you.",
 					testClinic.Name, testClinic.Phone, testClinic.Address} {
 					if !strings.Contains(body, want) {
 						t.Errorf("%s part lacks %q:\n%s", part, want, body)
@@ -284,17 +337,6 @@ func TestConfirmation(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no phone", func(t *testing.T) {
-		l, _ := markedContact()
-		l.Contact.Phone = ""
-		m, err := newTestBuilder(t, DetailMinimal).BuildConfirmation(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(m.Text, "within one business day we will get back to you.") {
-			t.Errorf("text:\n%s", m.Text)
-		}
-	})
 	t.Run("crisis", func(t *testing.T) {
 		l, _ := markedConsultation()
 		l.Consultation.InCrisis = true

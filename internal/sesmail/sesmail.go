@@ -54,7 +54,8 @@ type Clinic struct {
 	Phone   string
 	Address string
 	// CallbackPromise completes "We received your request, and ___ we
-	// will call you back.", for example "within one business day".
+	// will call you back." (or "email you", "text you": the person's
+	// preferred contact method), for example "within one business day".
 	CallbackPromise string
 }
 

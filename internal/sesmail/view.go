@@ -36,8 +36,10 @@ type staffView struct {
 }
 
 type confirmationView struct {
-	Clinic         Clinic
-	CallBack       bool
+	Clinic Clinic
+	// FollowUp ends "we will ___.": how the person asked to be reached
+	// (followUp).
+	FollowUp       string
 	CrisisReminder string // lead.Crisis.Reminder
 }
 

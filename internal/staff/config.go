@@ -12,6 +12,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
+	"github.com/clinicleads/leadpipe/internal/sla"
 )
 
 // MinCursorSecret is the shortest CURSOR_SECRET accepted, in bytes: the
@@ -27,6 +28,10 @@ type Config struct {
 	CursorSecret []byte         // CURSOR_SECRET (required, at least 32 bytes): signs list cursors
 	TimeZone     *time.Location // CLINIC_TIMEZONE: IANA name, optional; nil shows UTC
 	Retention    time.Duration  // RETENTION_DAYS, default 365: a lead rescued from spam expires this long after it arrived
+	// SLA is the service levels (CRISIS_SLA, LEAD_SLA, BUSINESS_HOURS,
+	// CLOSED_DATES in CLINIC_TIMEZONE) by which the list shows a new
+	// lead's wait as overdue, as the notifier escalates it.
+	SLA sla.Policy
 	// CognitoEndpoint is COGNITO_ENDPOINT, set only locally (cognito-local):
 	// the page signs in there instead of at AWS's Cognito.
 	CognitoEndpoint string
@@ -73,6 +78,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
 			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
 		}
+	}
+	if c.SLA, err = sla.FromEnv(getenv, c.TimeZone); err != nil {
+		return c, err
 	}
 	c.Retention = 365 * 24 * time.Hour
 	if v := strings.TrimSpace(getenv("RETENTION_DAYS")); v != "" {

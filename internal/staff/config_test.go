@@ -37,6 +37,12 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil || cfg.TimeZone.String() != "America/Chicago" || cfg.Retention != 30*24*time.Hour || cfg.CognitoEndpoint != "http://127.0.0.1:9229" {
 		t.Errorf("set = %+v, %v", cfg, err)
 	}
+	// The service levels, in the clinic's zone, as the notifier reads them.
+	cfg, err = staff.ConfigFromEnv(env("CLINIC_TIMEZONE", "America/Chicago", "CRISIS_SLA", "1m", "LEAD_SLA", "2h", "BUSINESS_HOURS", "Sat 10:00-13:00"))
+	if err != nil || cfg.SLA.Crisis() != time.Minute || cfg.SLA.Lead() != 2*time.Hour || cfg.SLA.Hours().String() != "Sat 10:00-13:00" ||
+		cfg.SLA.Zone().String() != "America/Chicago" {
+		t.Errorf("service levels = %v %v %v %v, %v", cfg.SLA.Crisis(), cfg.SLA.Lead(), cfg.SLA.Hours(), cfg.SLA.Zone(), err)
+	}
 	for _, tt := range []struct {
 		env  []string
 		name string // the variable the error must name
@@ -54,6 +60,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{[]string{"COGNITO_ENDPOINT", "http://127.0.0.1:9229/pool"}, "COGNITO_ENDPOINT"},
 		{[]string{"COGNITO_ENDPOINT", "http://a; script-src *"}, "COGNITO_ENDPOINT"},
 		{[]string{"LOG_LEVEL", "loud"}, "LOG_LEVEL"},
+		{[]string{"CRISIS_SLA", "half an hour"}, "CRISIS_SLA"},
+		{[]string{"LEAD_SLA", "-4h"}, "LEAD_SLA"},
+		{[]string{"BUSINESS_HOURS", "9 to 5"}, "BUSINESS_HOURS"},
+		{[]string{"CLOSED_DATES", "12/25/2026"}, "CLOSED_DATES"},
 		{[]string{"AWS_REGION", ""}, "AWS_REGION"},
 		{[]string{"AWS_ENDPOINT_URL_DYNAMODB", "localhost:8000"}, "AWS_ENDPOINT_URL_DYNAMODB"},
 	} {

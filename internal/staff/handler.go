@@ -22,6 +22,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/sla"
 )
 
 // store is the leads table as the inbox uses it. *dynamo.Staff has it.
@@ -52,6 +53,7 @@ type Handler struct {
 	cursors   cursors
 	retention time.Duration
 	zone      *time.Location
+	sla       sla.Policy
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -77,6 +79,10 @@ func newHandler(cfg Config, region string, st store, now func() time.Time, log *
 	}
 	if cfg.TimeZone != nil {
 		h.zone, h.timeZone = cfg.TimeZone, cfg.TimeZone.String()
+	}
+	h.sla = cfg.SLA
+	if h.sla.IsZero() {
+		h.sla = sla.Default(cfg.TimeZone)
 	}
 	cognito := cfg.CognitoEndpoint
 	if cognito == "" {
@@ -215,8 +221,9 @@ func (h *Handler) list(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	body := listBody{Leads: make([]rowBody, 0, len(page.Rows))}
+	now := h.now()
 	for _, r := range page.Rows {
-		body.Leads = append(body.Leads, h.row(r))
+		body.Leads = append(body.Leads, h.row(r, now))
 	}
 	if page.Next != nil {
 		body.Next = h.cursors.encode(status, kind, *page.Next)
@@ -259,7 +266,7 @@ func (h *Handler) show(ctx context.Context, log *slog.Logger, req events.APIGate
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	log.Info("lead viewed", "leadId", l.ID)
-	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, viewed))), nil
+	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, viewed), h.now())), nil
 }
 
 // entry is an audit entry for who doing action to lead id now.
@@ -343,7 +350,7 @@ func (h *Handler) change(ctx context.Context, log *slog.Logger, req events.APIGa
 		log.Warn("audit trail not read after a change", "leadId", l.ID, "error", err.Error())
 		trail = nil
 	}
-	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, written...))), nil
+	return httpapi.JSON(http.StatusOK, h.detail(l, m, withWritten(trail, written...), h.now())), nil
 }
 
 func stale(current int) *lead.Error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
+	"github.com/clinicleads/leadpipe/internal/sla"
 )
 
 // The JSON the inbox page reads (issue 9's contract). Times are RFC 3339
@@ -24,6 +25,9 @@ type rowBody struct {
 	DisplayName   string `json:"displayName"`
 	InCrisis      bool   `json:"inCrisis"`
 	Notified      bool   `json:"notified"`
+	// WaitingMinutes (a lead still new only) and Overdue: see waiting.
+	WaitingMinutes *int `json:"waitingMinutes,omitempty"`
+	Overdue        bool `json:"overdue"`
 }
 
 type listBody struct {
@@ -43,6 +47,8 @@ type detailBody struct {
 	ReceivedLocal   string          `json:"receivedLocal"`
 	DisplayName     string          `json:"displayName"`
 	InCrisis        bool            `json:"inCrisis"`
+	WaitingMinutes  *int            `json:"waitingMinutes,omitempty"`
+	Overdue         bool            `json:"overdue"`
 	NotifiedAt      string          `json:"notifiedAt,omitempty"`
 	ConfirmedAt     string          `json:"confirmedAt,omitempty"`
 	Sections        []sectionBody   `json:"sections"`
@@ -143,8 +149,19 @@ func displayName(name, first, last string) string {
 	return strings.TrimSpace(first + " " + last)
 }
 
-func (h *Handler) row(r dynamo.LeadRow) rowBody {
-	return rowBody{
+// waiting is how long a lead still new has waited at now, in whole
+// minutes, and whether it is past its service level, by the rules the
+// notifier escalates by (package sla); nil and false for any other status.
+func (h *Handler) waiting(status lead.Status, received time.Time, inCrisis bool, now time.Time) (*int, bool) {
+	if status != lead.StatusNew {
+		return nil, false
+	}
+	mins := int(sla.Wait(received, now) / time.Minute)
+	return &mins, h.sla.Overdue(received, now, inCrisis)
+}
+
+func (h *Handler) row(r dynamo.LeadRow, now time.Time) rowBody {
+	b := rowBody{
 		ID:            r.ID,
 		ShortID:       lead.ShortID(r.ID),
 		Kind:          string(r.Kind),
@@ -157,10 +174,12 @@ func (h *Handler) row(r dynamo.LeadRow) rowBody {
 		InCrisis:      r.InCrisis,
 		Notified:      !r.NotifiedAt.IsZero(),
 	}
+	b.WaitingMinutes, b.Overdue = h.waiting(r.Status, r.CreatedAt, r.InCrisis, now)
+	return b
 }
 
-// detail is the whole of a lead for staff, with its audit trail.
-func (h *Handler) detail(l lead.Lead, m dynamo.Marks, trail []lead.AuditEntry) detailBody {
+// detail is the whole of a lead for staff at now, with its audit trail.
+func (h *Handler) detail(l lead.Lead, m dynamo.Marks, trail []lead.AuditEntry, now time.Time) detailBody {
 	d := detailBody{
 		ID:            l.ID,
 		ShortID:       lead.ShortID(l.ID),
@@ -190,6 +209,7 @@ func (h *Handler) detail(l lead.Lead, m dynamo.Marks, trail []lead.AuditEntry) d
 		Audit:           []auditBody{},
 		AllowedStatuses: []string{},
 	}
+	d.WaitingMinutes, d.Overdue = h.waiting(l.Status, l.CreatedAt, l.InCrisis(), now)
 	switch {
 	case l.Contact != nil:
 		d.DisplayName = displayName(l.Contact.Name, "", "")

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 )
@@ -32,6 +33,11 @@ type Config struct {
 	// SiteDir holds the website served at / (LEADPIPE_SITE_DIR); empty
 	// means examples/website in the module.
 	SiteDir string
+	// SweepInterval is how often the notify function's scheduled run
+	// (the sweep, escalations, the daily digest) runs, as the template's
+	// schedule does on AWS (LEADPIPE_SWEEP_INTERVAL, a Go duration, default
+	// DefaultSweepInterval; "off" or 0 runs none).
+	SweepInterval time.Duration
 	// StaffPassword is the seeded staff account's password
 	// (LEADPIPE_DEV_STAFF_PASSWORD); empty means DefaultStaffPassword. It
 	// must meet the staff pool's password policy.
@@ -51,8 +57,9 @@ type Config struct {
 	// Functions add to (or replace) the functions the stack can run behind
 	// the template's routes, by logical ID; tests use it.
 	Functions map[string]HTTPFunction
-	// NewNotifier builds the notify function's handler; nil means the
-	// notify function's own wiring (functions.go).
+	// NewNotifier builds the notify function's handlers (its stream
+	// delivery and its scheduled run); nil means the notify function's own
+	// wiring (functions.go).
 	NewNotifier NewNotifier
 
 	// Out receives the URLs and the final "leadpipe dev stack ready" line;
@@ -77,6 +84,11 @@ type Endpoints struct {
 	// client in it.
 	UserPoolID, ClientID string
 }
+
+// ExampleClinicName is the placeholder clinic of the example website, the
+// dev stack's emails and samconfig.example.toml: one name, so a newcomer
+// sees the same clinic on the page and in the mail.
+const ExampleClinicName = "Example Ketamine Therapy Clinic"
 
 // ReadyLine is the last line Run prints once the stack is up.
 const ReadyLine = "leadpipe dev stack ready"
@@ -112,20 +124,39 @@ var functionDefaults = []struct{ name, def string }{
 	{"CONSULTATION_STAFF_EMAILS", ""},
 	{"NOTIFY_DETAIL", "contact"},
 	{"SEND_CONFIRMATION", "true"},
-	{"CLINIC_NAME", "Example Ketamine Clinic"},
+	{"CLINIC_NAME", ExampleClinicName},
 	{"CLINIC_PHONE", "(410) 555-0100"},
 	{"CLINIC_ADDRESS", "100 Example Street, Baltimore, MD 21201"},
 	{"CALLBACK_PROMISE", "within one business day"},
 	{"CLINIC_TIMEZONE", ""},
 	{"SES_CONFIGURATION_SET", ""},
 	{"INBOX_URL", ""}, // the local API's /staff, see Run
+	// notify and staff: service levels, escalation, the daily digest
+	{"CRISIS_SLA", ""},
+	{"LEAD_SLA", ""},
+	{"BUSINESS_HOURS", ""},
+	{"CLOSED_DATES", ""},
+	{"ESCALATION_EMAILS", ""},
+	{"ONCALL_EMAIL", ""},
+	// Off unless asked for: every start has a new table, so the first run
+	// after 08:00 would send a digest at each start.
+	{"DIGEST_TIME", "off"},
+	{"DIGEST_EMAILS", ""},
 }
+
+// DefaultSweepInterval is LEADPIPE_SWEEP_INTERVAL's default: often enough
+// that a developer who starts the stack with CRISIS_SLA=1m sees the
+// escalation within a minute and a half of submitting a crisis request.
+const DefaultSweepInterval = 30 * time.Second
+
+// minSweepInterval keeps a typo (1ms) from running the sweep in a loop.
+const minSweepInterval = time.Second
 
 // ConfigFromEnv reads Config with getenv (os.Getenv in main). Every error
 // names the variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Table: "leads", SiteDir: strings.TrimSpace(getenv("LEADPIPE_SITE_DIR")), Env: map[string]string{},
-		StaffPassword: DefaultStaffPassword}
+		StaffPassword: DefaultStaffPassword, SweepInterval: DefaultSweepInterval}
 	for _, p := range portVars {
 		port := p.def
 		if v := strings.TrimSpace(getenv(p.name)); v != "" {
@@ -139,6 +170,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := strings.TrimSpace(getenv("LEADPIPE_TABLE")); v != "" {
 		c.Table = v
+	}
+	if v := strings.TrimSpace(getenv("LEADPIPE_SWEEP_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case strings.EqualFold(v, "off"):
+			c.SweepInterval = 0
+		case err != nil || d < 0:
+			return c, fmt.Errorf("LEADPIPE_SWEEP_INTERVAL must be a Go duration such as 30s or 1m (or off), not %q", v)
+		default:
+			c.SweepInterval = d
+		}
 	}
 	if v := getenv("LEADPIPE_DEV_STAFF_PASSWORD"); v != "" {
 		c.StaffPassword = v
@@ -174,6 +216,9 @@ func (c *Config) check() error {
 	}
 	if c.Table == "" {
 		return fmt.Errorf("LEADPIPE_TABLE must not be empty")
+	}
+	if c.SweepInterval != 0 && c.SweepInterval < minSweepInterval {
+		return fmt.Errorf("LEADPIPE_SWEEP_INTERVAL must be at least %v (or off), not %v", minSweepInterval, c.SweepInterval)
 	}
 	if err := checkPassword(c.staffPassword()); err != nil {
 		return err

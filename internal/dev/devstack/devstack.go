@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	s := &stack{cfg: cfg, out: orDiscard(cfg.Out), logw: orDiscard(cfg.Log)}
-	s.log = slog.New(slog.NewTextHandler(s.logw, nil))
+	s.log = logger(s.logw, "devstack") // logs.go: one JSON format on the console
 	defer func() { err = errors.Join(err, s.stop()) }()
 
 	for _, step := range []func(context.Context) error{
@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		s.buildAPI,
 		s.buildFunctions,
 		s.serve,
+		s.schedule,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -100,6 +101,7 @@ type stack struct {
 	id                identity
 	stream            *localstream.Stream
 	notify            *relay
+	sweep             func(context.Context) (any, error) // notify's scheduled run; nil: none
 	routes            []routeSpec
 	api               *api
 	served            chan error
@@ -153,19 +155,27 @@ func (s *stack) loadTemplate(context.Context) error {
 
 func (s *stack) startEmulators(ctx context.Context) error {
 	var err error
-	if s.dyn, err = localaws.StartDynamo(ctx, localaws.Options{Port: s.cfg.DynamoPort, Log: s.logw}); err != nil {
+	if s.dyn, err = localaws.StartDynamo(ctx, localaws.Options{Port: s.cfg.DynamoPort, Log: s.emulatorLog("dynalite")}); err != nil {
 		return fmt.Errorf("start DynamoDB (dynalite, LEADPIPE_DYNAMO_PORT): %w", err)
 	}
 	s.onStop(s.dyn.Stop)
-	if s.ses, err = localaws.StartSES(ctx, localaws.Options{Port: s.cfg.SESPort, Log: s.logw}); err != nil {
+	if s.ses, err = localaws.StartSES(ctx, localaws.Options{Port: s.cfg.SESPort, Log: s.emulatorLog("aws-ses-v2-local")}); err != nil {
 		return fmt.Errorf("start SES (aws-ses-v2-local, LEADPIPE_SES_PORT): %w", err)
 	}
 	s.onStop(s.ses.Stop)
-	if s.cognito, err = localaws.StartCognito(ctx, localaws.Options{Port: s.cfg.CognitoPort, Log: s.logw}); err != nil {
+	if s.cognito, err = localaws.StartCognito(ctx, localaws.Options{Port: s.cfg.CognitoPort, Log: s.emulatorLog("cognito-local")}); err != nil {
 		return fmt.Errorf("start Cognito (cognito-local, LEADPIPE_COGNITO_PORT): %w", err)
 	}
 	s.onStop(s.cognito.Stop)
 	return nil
+}
+
+// emulatorLog is where an emulator's output goes: each line a record of
+// the stack's log, flushed once the emulator has stopped.
+func (s *stack) emulatorLog(name string) io.Writer {
+	l := &lineLog{log: logger(s.logw, name)}
+	s.onStop(l.Flush) // stops run in reverse: after the emulator's own
+	return l
 }
 
 func (s *stack) createTable(ctx context.Context) error {
@@ -189,7 +199,7 @@ func (s *stack) startStream(context.Context) error {
 		return err
 	}
 	s.notify = &relay{ready: make(chan struct{})}
-	sc.Target, sc.Port, sc.Deliver, sc.Log = s.dyn.Endpoint, s.cfg.StreamPort, s.notify.deliver, s.log
+	sc.Target, sc.Port, sc.Deliver, sc.Log = s.dyn.Endpoint, s.cfg.StreamPort, s.notify.deliver, logger(s.logw, "stream")
 	sc.DrainTimeout = 3 * time.Second // Ctrl-C should not wait long for a failing email
 	if s.stream, err = localstream.Start(sc); err != nil {
 		return fmt.Errorf("start the stream proxy (LEADPIPE_STREAM_PORT): %w", err)
@@ -246,7 +256,7 @@ func (s *stack) buildAPI(ctx context.Context) error {
 	if s.routes, err = httpRoutes(s.tmpl, spec); err != nil {
 		return err
 	}
-	a := &api{cors: spec.cors, log: s.log, now: time.Now, inbox: s.ses.Endpoint + "/"}
+	a := &api{cors: spec.cors, log: logger(s.logw, "api"), now: time.Now, inbox: s.ses.Endpoint + "/"}
 	a.cors.Origins = map[string]bool{}
 	origins := s.cfg.AllowedOrigins
 	if len(origins) == 0 {
@@ -259,7 +269,7 @@ func (s *stack) buildAPI(ctx context.Context) error {
 		// The keys are refreshed in the background until the stack stops.
 		kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		s.onStop(func() error { cancel(); return nil })
-		jwt, err := newJWTAuthorizer(kctx, s.id.issuer(), s.id.jwksURL(), []string{s.id.clientID}, s.log)
+		jwt, err := newJWTAuthorizer(kctx, s.id.issuer(), s.id.jwksURL(), []string{s.id.clientID}, logger(s.logw, "authorizer"))
 		if err != nil {
 			return fmt.Errorf("JWT authorizer: %w", err)
 		}
@@ -306,11 +316,12 @@ func (s *stack) buildFunctions(context.Context) error {
 	if newNotify == nil {
 		newNotify = newNotifier
 	}
-	deliver, err := newNotify(getenv)
+	n, err := newNotify(getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", samtemplate.NotifyFunction, err)
 	}
-	s.notify.set(deliver)
+	s.notify.set(n.Deliver)
+	s.sweep = n.Sweep
 	return nil
 }
 
@@ -336,7 +347,7 @@ func (s *stack) serve(context.Context) error {
 	srv := &http.Server{
 		Handler:           s.api,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.api.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- srv.Serve(s.apiLn) }()
@@ -382,6 +393,9 @@ func (s *stack) printHints() {
 		fmt.Fprintf(out, "  not runnable      %s: no constructor in internal/dev/devstack/functions.go; its routes answer 500\n", fn)
 	}
 	fmt.Fprintf(out, "  staff email       %s/  (aws-ses-v2-local: every email sent)\n", s.ses.Endpoint)
+	if s.sweep != nil && s.cfg.SweepInterval > 0 {
+		fmt.Fprintf(out, "  scheduled run     every %v (LEADPIPE_SWEEP_INTERVAL): unsent leads, escalations (CRISIS_SLA, LEAD_SLA), the daily digest\n", s.cfg.SweepInterval)
+	}
 	fmt.Fprintf(out, "  user pool         %s  (cognito-local, pool %s, inbox client %s)\n", s.cognito.Endpoint, s.id.poolID, s.id.clientID)
 	fmt.Fprintf(out, "  DynamoDB          %s  (dynalite, table %q)\n", s.dyn.Endpoint, s.cfg.Table)
 	fmt.Fprintf(out, "  stream proxy      %s  (the functions' DynamoDB endpoint; delivers new leads to notify)\n", s.stream.Endpoint())

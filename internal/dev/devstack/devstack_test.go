@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,14 +22,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/devstack"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws/awstest"
+	"github.com/clinicleads/leadpipe/internal/dev/samtemplate"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 )
 
-// testLog sends the stack's log to the test log.
+// testLog sends the stack's log to the test log, and fails the test for
+// a line that is not a JSON record naming its component: the console shows
+// one format (logs.go), the emulators' output included.
 type testLog struct{ t *testing.T }
 
 func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l.t.Log(line)
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil || rec["component"] == nil {
+			l.t.Errorf("stack log line is not a JSON record with time, level, msg and component: %q", line)
+		}
+	}
 	return len(p), nil
 }
 
@@ -345,13 +355,38 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("defaults = %+v", c)
 	}
 	for k, v := range map[string]string{"SENDER_EMAIL": "clinic@example.com", "STAFF_EMAILS": "staff@example.com",
-		"NOTIFY_DETAIL": "contact", "SEND_CONFIRMATION": "true", "CLINIC_NAME": "Example Ketamine Clinic"} {
+		"NOTIFY_DETAIL": "contact", "SEND_CONFIRMATION": "true", "CLINIC_NAME": devstack.ExampleClinicName} {
 		if c.Env[k] != v {
 			t.Errorf("default %s = %q, want %q", k, c.Env[k], v)
 		}
 	}
 	if _, set := c.Env["THANK_YOU_URL"]; set {
 		t.Error("THANK_YOU_URL has a default before the API port is known")
+	}
+	if c.SweepInterval != devstack.DefaultSweepInterval || devstack.DefaultSweepInterval != 30*time.Second {
+		t.Errorf("sweep interval %v, want the default 30s", c.SweepInterval)
+	}
+	if c.Env["DIGEST_TIME"] != "off" {
+		t.Errorf("DIGEST_TIME = %q, want the digest off locally unless asked for", c.Env["DIGEST_TIME"])
+	}
+	// The service-level settings pass through to the functions, like the others.
+	levels := map[string]string{"CRISIS_SLA": "1m", "LEAD_SLA": "2h", "BUSINESS_HOURS": "Mon-Sat 08:00-20:00", "CLOSED_DATES": "2026-12-25",
+		"ESCALATION_EMAILS": "manager@example.com", "ONCALL_EMAIL": "oncall@example.com", "DIGEST_TIME": "07:00", "DIGEST_EMAILS": "owner@example.com",
+		"LEADPIPE_SWEEP_INTERVAL": "10s"}
+	c, err = devstack.ConfigFromEnv(env(levels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range levels {
+		if k != "LEADPIPE_SWEEP_INTERVAL" && c.Env[k] != v {
+			t.Errorf("%s = %q, want %q passed through", k, c.Env[k], v)
+		}
+	}
+	if c.SweepInterval != 10*time.Second {
+		t.Errorf("LEADPIPE_SWEEP_INTERVAL=10s gave %v", c.SweepInterval)
+	}
+	if c, err := devstack.ConfigFromEnv(env(map[string]string{"LEADPIPE_SWEEP_INTERVAL": "off"})); err != nil || c.SweepInterval != 0 {
+		t.Errorf("LEADPIPE_SWEEP_INTERVAL=off gave %v, %v", c.SweepInterval, err)
 	}
 
 	c, err = devstack.ConfigFromEnv(env(map[string]string{"LEADPIPE_API_PORT": "3100", "LEADPIPE_TABLE": "leads-dev",
@@ -373,9 +408,98 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"LEADPIPE_STREAM_PORT": "8000"}, "LEADPIPE_STREAM_PORT"},
 		{map[string]string{"LEADPIPE_ALLOWED_ORIGINS": "*"}, "LEADPIPE_ALLOWED_ORIGINS"},
 		{map[string]string{"LEADPIPE_ALLOWED_ORIGINS": "http://localhost:3000/path"}, "LEADPIPE_ALLOWED_ORIGINS"},
+		{map[string]string{"LEADPIPE_SWEEP_INTERVAL": "often"}, "LEADPIPE_SWEEP_INTERVAL"},
+		{map[string]string{"LEADPIPE_SWEEP_INTERVAL": "-1m"}, "LEADPIPE_SWEEP_INTERVAL"},
+		{map[string]string{"LEADPIPE_SWEEP_INTERVAL": "10ms"}, "LEADPIPE_SWEEP_INTERVAL must be at least 1s"},
 	} {
 		if _, err := devstack.ConfigFromEnv(env(tt.kv)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want one naming %s", tt.kv, err, tt.want)
 		}
 	}
+}
+
+// clinicName finds the clinic's name on an example page and in the
+// example deploy configuration.
+var clinicName = regexp.MustCompile(`class="clinic-name">([^<]+)<|"ClinicName=\\"([^"\\]+)\\""`)
+
+// TestOneExampleClinicName: the example website, the dev stack's emails
+// and samconfig.example.toml name the same placeholder clinic (issue 11,
+// newcomer 5).
+func TestOneExampleClinicName(t *testing.T) {
+	c, err := devstack.ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := samtemplate.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"examples/website/index.html", "examples/website/thank-you.html", "samconfig.example.toml"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := clinicName.FindAllSubmatch(data, -1)
+		if len(found) == 0 {
+			t.Errorf("%s: no clinic name found; is the pattern out of date?", f)
+		}
+		for _, m := range found {
+			if name := string(m[1]) + string(m[2]); name != c.Env["CLINIC_NAME"] {
+				t.Errorf("%s names the clinic %q, the dev stack's emails %q", f, name, c.Env["CLINIC_NAME"])
+			}
+		}
+	}
+}
+
+// TestScheduledEscalation: the stack runs the notify function's schedule
+// every LEADPIPE_SWEEP_INTERVAL with the service levels from the
+// environment, so a crisis request submitted with a short CRISIS_SLA is
+// escalated in the local SES inbox moments later, once per level.
+func TestScheduledEscalation(t *testing.T) {
+	ep, out := startStack(t, func(c *devstack.Config) {
+		c.SweepInterval = time.Second
+		c.Env["CRISIS_SLA"] = "2s"
+		c.Env["ONCALL_EMAIL"] = "oncall@example.com"
+		c.Env["DIGEST_TIME"] = "off"
+	})
+	if !strings.Contains(out, "scheduled run     every 1s (LEADPIPE_SWEEP_INTERVAL)") {
+		t.Errorf("output does not say the schedule runs:\n%s", out)
+	}
+	crisisBody := strings.Replace(eventBody(t, "consultation-json.json"), `"inCrisis": false`, `"inCrisis": true`, 1)
+	resp, body := do(t, "POST", ep.API+"/consultations", crisisBody, map[string]string{"Content-Type": "application/json", "Origin": ep.API})
+	var got struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 201 || got.ID == "" {
+		t.Fatalf("submit: %d %s", resp.StatusCode, body)
+	}
+	short := got.ID[len(got.ID)-8:]
+	first := "URGENT (in crisis): OVERDUE: New consultation request " + short
+	second := "URGENT (in crisis): OVERDUE, 2nd alert: New consultation request " + short
+	var subjects []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		subjects = subjects[:0]
+		for _, m := range awstest.SESStore(t, ep.SES) {
+			subjects = append(subjects, strings.Join(m.Destination.To, ",")+" "+m.Subject)
+		}
+		if countPrefix(subjects, "staff@example.com,oncall@example.com "+second) > 0 {
+			break
+		}
+	}
+	time.Sleep(2 * time.Second) // two more runs: nothing more may come
+	subjects = subjects[:0]
+	for _, m := range awstest.SESStore(t, ep.SES) {
+		subjects = append(subjects, strings.Join(m.Destination.To, ",")+" "+m.Subject)
+	}
+	if countPrefix(subjects, "staff@example.com "+first) != 1 || countPrefix(subjects, "staff@example.com,oncall@example.com "+second) != 1 {
+		t.Errorf("emails %q, want one escalation to staff and one second level to staff and on-call", subjects)
+	}
+}
+
+func countPrefix(list []string, prefix string) int {
+	n := 0
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			n++
+		}
+	}
+	return n
 }

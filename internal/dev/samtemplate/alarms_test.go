@@ -139,6 +139,12 @@ var wantAlarms = map[string]alarmWant{
 		stat:  "Sum", period: 1800, eval: 1, threshold: "1", comparison: gte, missing: nb, okActions: true,
 		says: []string{"no staff email, no confirmation", "key"},
 	},
+	// Issue 12: a lead still New past its service level for about an hour.
+	"LeadsOverdueAlarm": {
+		reads: []metricRef{{"LeadPipeline", "LeadsOverdue", stackDim}},
+		stat:  "Maximum", period: 1800, eval: 2, datapoints: 2, threshold: "1", comparison: gte, missing: nb, okActions: true,
+		says: []string{"still New", "lead itself is saved", "staff email is not affected", "move the lead on from New"},
+	},
 	// Item 1.
 	"StaffAddressSuppressedAlarm": {
 		reads: []metricRef{{"LeadPipeline", "StaffAddressSuppressed", stackDim}},
@@ -187,7 +193,7 @@ var wantAlarms = map[string]alarmWant{
 	"TurnstileConfigFaultsAlarm": {
 		reads: []metricRef{{"LeadPipeline", "TurnstileConfigFaults", stackDim}},
 		stat:  "Sum", period: 60, eval: 5, datapoints: 1, threshold: "1", comparison: gte, missing: nb, okActions: true,
-		says: []string{"TurnstileSecret", "no leads arrive"},
+		says: []string{"TurnstileSecretName", "no leads arrive"},
 	},
 	"IntakeErrorsAlarm": {
 		reads: []metricRef{{"AWS/Lambda", "Errors", fnDim("ContactFunction")}, {"AWS/Lambda", "Errors", fnDim("ConsultationFunction")}},
@@ -603,8 +609,9 @@ func TestRunbook(t *testing.T) {
 		"restore-table-to-point-in-time",          // point-in-time restore
 		"aws sesv2 delete-suppressed-destination", // un-suppress a staff address
 		"aws sesv2 get-suppressed-destination",
-		"TurnstileSecret", // fixing the Turnstile secret
-		"SpamCaught",      // the daily figure
+		"aws secretsmanager put-secret-value", // fixing the Turnstile secret
+		"update-function-configuration",       // which the functions read at start
+		"SpamCaught",                          // the daily figure
 	} {
 		if !strings.Contains(runbook, want) {
 			t.Errorf("docs/runbook.md does not mention %q", want)

@@ -199,8 +199,12 @@ func TestEnvironment(t *testing.T) {
 		"THANK_YOU_URL":       ref("ThankYouUrl"),
 		"RETENTION_DAYS":      ref("RetentionDays"),
 		"SPAM_RETENTION_DAYS": ref("SpamRetentionDays"),
-		"TURNSTILE_SECRET":    ref("TurnstileSecret"),
-		"TURNSTILE_ACTION":    ref("TurnstileAction"),
+		// The name of the secret, and only with the check on; the key
+		// itself is never in the environment (TestTurnstileSecret).
+		"TURNSTILE_SECRET_NAME": `{"Fn::If":["TurnstileOn",{"Ref":"TurnstileSecretName"},""]}`,
+		"TURNSTILE_ACTION":      ref("TurnstileAction"),
+		// The age check counts on the clinic's calendar.
+		"CLINIC_TIMEZONE": ref("ClinicTimeZone"),
 		// Turnstile's hostname check: the website's origins, one string.
 		"ALLOWED_ORIGINS": `{"Fn::Join":[",",{"Ref":"AllowedOrigins"}]}`,
 	}
@@ -226,6 +230,15 @@ func TestEnvironment(t *testing.T) {
 		"STAFF_CONFIGURATION_SET": ref("StaffConfigurationSet"),
 		// The staff email's link: the API's URL and stage, then /staff.
 		"INBOX_URL": `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}/staff"}`,
+		// Escalation and the daily digest (issue 12).
+		"CRISIS_SLA":        ref("CrisisSla"),
+		"LEAD_SLA":          ref("LeadSla"),
+		"BUSINESS_HOURS":    ref("BusinessHours"),
+		"CLOSED_DATES":      ref("ClosedDates"),
+		"ESCALATION_EMAILS": ref("EscalationEmails"),
+		"ONCALL_EMAIL":      ref("OncallEmail"),
+		"DIGEST_TIME":       ref("DigestTime"),
+		"DIGEST_EMAILS":     ref("DigestEmails"),
 	}
 	staff := map[string]string{
 		"LEADS_TABLE":         ref("LeadsTable"),
@@ -238,6 +251,11 @@ func TestEnvironment(t *testing.T) {
 		"CURSOR_SECRET":   `{"Fn::Sub":"{{resolve:secretsmanager:${CursorSecret}:SecretString}}"}`,
 		"CLINIC_TIMEZONE": ref("ClinicTimeZone"),
 		"RETENTION_DAYS":  ref("RetentionDays"),
+		// The overdue marker, by the levels escalation uses.
+		"CRISIS_SLA":     ref("CrisisSla"),
+		"LEAD_SLA":       ref("LeadSla"),
+		"BUSINESS_HOURS": ref("BusinessHours"),
+		"CLOSED_DATES":   ref("ClosedDates"),
 	}
 	for id, want := range map[string]map[string]string{
 		"ContactFunction": intake, "ConsultationFunction": intake, "NotifyFunction": notify, "StaffFunction": staff,
@@ -300,19 +318,27 @@ func TestNotifyStreamEventProperties(t *testing.T) {
 
 // statements collects, per action, the resources a role's inline policies
 // allow it on, as JSON, each followed by " if <condition JSON>" when the
-// statement has a condition.
+// statement has a condition, and by " when <template condition>" when the
+// statement is there only under a template condition (policyStatement).
 func statements(t *testing.T, role Resource) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, pol := range role.Properties["Policies"].([]any) {
 		for _, s := range at(pol, "PolicyDocument", "Statement").([]any) {
-			st := s.(map[string]any)
+			st, when, err := policyStatement(s)
+			if err != nil {
+				t.Errorf("statement %s: %v", js(s), err)
+				continue
+			}
 			if st["Effect"] != "Allow" {
 				t.Errorf("statement %s: want an Allow", js(st))
 			}
 			cond := ""
 			if st["Condition"] != nil {
 				cond = " if " + js(st["Condition"])
+			}
+			if when != "" {
+				cond += " when " + when
 			}
 			for _, a := range asList(st["Action"]) {
 				for _, r := range asList(st["Resource"]) {
@@ -337,6 +363,29 @@ func onlyKeys(patterns ...string) string {
 	})
 }
 
+// policyStatement returns the statement s is: s itself, or for a
+// statement present only under a template condition, {"Fn::If": [cond,
+// statement, {"Ref": "AWS::NoValue"}]}, that statement and the
+// condition's name. Any other Fn::If (two statements, a statement only
+// when the condition is false) is refused: the tests could not say which
+// grant applies.
+func policyStatement(s any) (st map[string]any, when string, err error) {
+	m, ok := s.(map[string]any)
+	if !ok {
+		return nil, "", fmt.Errorf("not a mapping")
+	}
+	branches, ok := m["Fn::If"].([]any)
+	if !ok {
+		return m, "", nil
+	}
+	cond, _ := at(branches, 0).(string)
+	st, _ = at(branches, 1).(map[string]any)
+	if len(m) != 1 || len(branches) != 3 || cond == "" || st == nil || js(at(branches, 2)) != `{"Ref":"AWS::NoValue"}` {
+		return nil, "", fmt.Errorf("want {Fn::If: [condition, statement, !Ref AWS::NoValue]}")
+	}
+	return st, cond, nil
+}
+
 func asList(v any) []any {
 	if l, ok := v.([]any); ok {
 		return l
@@ -352,6 +401,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 	logs := func(group string) string { return fmt.Sprintf(`{"Fn::GetAtt":[%q,"Arn"]}`, group) }
 	// The form functions write leads and claims and read claims only: a
 	// leaked form-function credential cannot read a single lead.
+	// With the bot check on, each also reads the one Turnstile secret
+	// (its ARN ends in "-" and six random characters); with it off, no
+	// Secrets Manager grant exists at all.
 	intake := func(group string) map[string][]string {
 		return map[string][]string{
 			"logs:CreateLogStream": {logs(group)},
@@ -360,6 +412,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 			"dynamodb:GetItem":     {tableArn + onlyKeys("CLAIM#*")},
 			"kms:Decrypt":          {keyArn},
 			"kms:GenerateDataKey":  {keyArn},
+			"secretsmanager:GetSecretValue": {
+				`{"Fn::Sub":"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${TurnstileSecretName}-??????"} when TurnstileOn`,
+			},
 		}
 	}
 	// Only as the clinic's identity, and only from the configured sender.
@@ -376,11 +431,17 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 		{"ContactFunctionRole", intake("ContactFunctionLogGroup")},
 		{"ConsultationFunctionRole", intake("ConsultationFunctionLogGroup")},
 		{"NotifyFunctionRole", map[string][]string{
-			"logs:CreateLogStream":      {logs("NotifyFunctionLogGroup")},
-			"logs:PutLogEvents":         {logs("NotifyFunctionLogGroup")},
-			"dynamodb:GetItem":          {tableArn},
-			"dynamodb:UpdateItem":       {tableArn},
-			"dynamodb:Query":            {`{"Fn::Sub":"${LeadsTable.Arn}/index/ByStatusDate"}`},
+			"logs:CreateLogStream": {logs("NotifyFunctionLogGroup")},
+			"logs:PutLogEvents":    {logs("NotifyFunctionLogGroup")},
+			"dynamodb:GetItem":     {tableArn},
+			"dynamodb:UpdateItem":  {tableArn},
+			// The sweep, escalation and the digest: two indexes, no Scan.
+			"dynamodb:Query": {
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/ByKindDate"}`,
+				`{"Fn::Sub":"${LeadsTable.Arn}/index/ByStatusDate"}`,
+			},
+			// The digest's once-a-day marker only: never a lead or a claim.
+			"dynamodb:PutItem":          {tableArn + onlyKeys("DIGEST#*")},
 			"dynamodb:DescribeStream":   {streamArn},
 			"dynamodb:GetRecords":       {streamArn},
 			"dynamodb:GetShardIterator": {streamArn},
@@ -449,7 +510,11 @@ func TestNoWildcardPolicies(t *testing.T) {
 			}
 			for i, s := range asList(m["Statement"]) {
 				n++
-				st, _ := s.(map[string]any)
+				st, _, err := policyStatement(s)
+				if err != nil {
+					t.Errorf("%s.Statement[%d]: %v", path, i, err)
+					continue
+				}
 				where := fmt.Sprintf("%s.Statement[%d] (Sid %v)", path, i, st["Sid"])
 				for _, broad := range []string{"NotAction", "NotResource", "NotPrincipal"} {
 					if st[broad] != nil {
@@ -696,7 +761,7 @@ func TestAllowedOrigins(t *testing.T) {
 		{p("OriginsAreExplicit", "Assertions", 1, "Assert"), `{"Fn::Not":[{"Fn::Contains":[{"Ref":"AllowedOrigins"},""]}]}`},
 		// Confirmations go to any typed address: only behind the bot check,
 		{p("ConfirmationsNeedBotCheck", "RuleCondition"), `{"Fn::Equals":[{"Ref":"SendConfirmation"},"true"]}`},
-		{p("ConfirmationsNeedBotCheck", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Equals":[{"Ref":"TurnstileSecret"},""]}]}`},
+		{p("ConfirmationsNeedBotCheck", "Assertions", 0, "Assert"), `{"Fn::Equals":[{"Ref":"TurnstileEnabled"},"true"]}`},
 		// and they ask people to call, so the clinic's phone is required.
 		{p("ConfirmationsNeedClinicPhone", "RuleCondition"), `{"Fn::Equals":[{"Ref":"SendConfirmation"},"true"]}`},
 		{p("ConfirmationsNeedClinicPhone", "Assertions", 0, "Assert"), `{"Fn::Not":[{"Fn::Equals":[{"Ref":"ClinicPhone"},""]}]}`},
@@ -732,8 +797,18 @@ func TestParameters(t *testing.T) {
 		{"ClinicTimeZone", "String", `""`, nil},
 		{"ClinicAddress", "String", `""`, nil},
 		{"CallbackPromise", "String", `"within one business day"`, nil},
+		// Issue 12's service levels and digest, with its defaults.
+		{"CrisisSla", "String", `"30m"`, nil},
+		{"LeadSla", "String", `"4h"`, nil},
+		{"BusinessHours", "String", `"Mon-Fri 09:00-17:00"`, nil},
+		{"ClosedDates", "String", `""`, nil},
+		{"EscalationEmails", "String", `""`, nil},
+		{"OncallEmail", "String", `""`, nil},
+		{"DigestTime", "String", `"08:00"`, nil},
+		{"DigestEmails", "String", `""`, nil},
 		{"OpsEmail", "String", required, nil},
-		{"TurnstileSecret", "String", `""`, []check{{p("NoEcho"), `true`}}},
+		{"TurnstileEnabled", "String", `"false"`, []check{{p("AllowedValues"), `["true","false"]`}}},
+		{"TurnstileSecretName", "String", `""`, []check{{p("NoEcho"), `null`}}},
 		{"TurnstileAction", "String", `""`, nil},
 		{"ApiBurstLimit", "Number", `20`, nil},
 		{"ApiRateLimit", "Number", `10`, nil},
@@ -839,6 +914,33 @@ func TestParameterPatterns(t *testing.T) {
 		{"ClinicTimeZone", "America/New_York", true},
 		{"ClinicTimeZone", "America/Argentina/Buenos_Aires", true},
 		{"ClinicTimeZone", "New York", false},
+		{"CrisisSla", "30m", true},
+		{"CrisisSla", "1h30m", true},
+		{"CrisisSla", "30", false},
+		{"CrisisSla", "half an hour", false},
+		{"LeadSla", "4h", true},
+		{"LeadSla", "", false},
+		{"BusinessHours", "Mon-Fri 09:00-17:00", true},
+		{"BusinessHours", "Mon-Fri 08:30-12:00, Mon-Fri 13:00-17:30,Sat 10:00-13:00", true},
+		{"BusinessHours", "always", true},
+		{"BusinessHours", "weekdays 9 to 5", false},
+		{"BusinessHours", "", false},
+		{"ClosedDates", "", true},
+		{"ClosedDates", "2026-12-25, 2027-01-01", true},
+		{"ClosedDates", "12/25/2026", false},
+		{"EscalationEmails", "", true},
+		{"EscalationEmails", "manager@myclinic.com,owner@myclinic.com", true},
+		{"EscalationEmails", "manager@clinic.example", false},
+		{"OncallEmail", "4105552368@txt.att.net", true},
+		{"OncallEmail", "+1 410 555 2368", false},
+		{"DigestTime", "08:00", true},
+		{"DigestTime", "23:59", true},
+		{"DigestTime", "off", true},
+		{"DigestTime", "8:00", false},
+		{"DigestTime", "24:00", false},
+		{"DigestEmails", "", true},
+		{"DigestEmails", "owner@myclinic.com", true},
+		{"DigestEmails", "owner@example.com", false},
 		{"StageName", "prod", true},
 		{"StageName", "a/b", false},
 		// Cloudflare's rule for a widget action: up to 32 of [A-Za-z0-9_-].
@@ -848,6 +950,15 @@ func TestParameterPatterns(t *testing.T) {
 		{"TurnstileAction", strings.Repeat("a", 33), false},
 		{"TurnstileAction", "contact form", false},
 		{"TurnstileAction", "form.contact", false},
+		// The name goes into the grant's resource ARN: no "*", no ARN.
+		{"TurnstileSecretName", "", true},
+		{"TurnstileSecretName", "leadpipe/turnstile", true},
+		{"TurnstileSecretName", "prod/leadpipe/turnstile_key-2026.v1+a=b@c", true},
+		{"TurnstileSecretName", "*", false},
+		{"TurnstileSecretName", "leadpipe/*", false},
+		{"TurnstileSecretName", "arn:aws:secretsmanager:us-east-1:123456789012:secret:leadpipe/turnstile-AbCdEf", false},
+		{"TurnstileSecretName", "leadpipe turnstile", false},
+		{"TurnstileSecretName", strings.Repeat("a", 513), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.param+" "+tt.value, func(t *testing.T) {
@@ -1001,8 +1112,12 @@ func TestSamconfigExample(t *testing.T) {
 			t.Errorf("samconfig.example.toml does not set required parameter %s", name)
 		}
 	}
-	if set["TurnstileSecret"] {
-		t.Error("samconfig.example.toml sets TurnstileSecret; secrets stay out of files")
+	// The file names the Turnstile secret (TurnstileSecretName); the key
+	// itself stays in Secrets Manager.
+	for name := range set {
+		if strings.Contains(name, "Secret") && !strings.HasSuffix(name, "SecretName") {
+			t.Errorf("samconfig.example.toml sets %s; secrets stay out of files", name)
+		}
 	}
 }
 

@@ -954,6 +954,7 @@
           { class: 'row-top' },
           el('span', { class: 'row-name', 'data-testid': 'lead-name', text: l.displayName || 'No name given' }),
           crisis ? el('span', { class: 'crisis-marker', 'data-testid': 'crisis-marker', text: 'In crisis' }) : null,
+          overdueMarker(l),
         ),
         el(
           'span',
@@ -966,6 +967,7 @@
           'span',
           { class: 'row-state' },
           el('span', { class: 'status-badge status-' + status, 'data-testid': 'lead-status', text: l.statusLabel || statusLabel(status) }),
+          waitEl(l),
           el('span', {
             class: 'notified ' + (l.notified ? 'is-sent' : 'is-unsent'),
             'data-testid': 'lead-notified',
@@ -975,6 +977,34 @@
         ),
       ),
     );
+  }
+
+  // formatWait writes a wait the way the staff emails do (package sla):
+  // "45 min", "2 h 10 min", "3 d 4 h".
+  function formatWait(minutes) {
+    const m = Math.max(0, Math.floor(minutes));
+    if (m < 60) return m + ' min';
+    if (m < 24 * 60) return Math.floor(m / 60) + ' h' + (m % 60 ? ' ' + (m % 60) + ' min' : '');
+    const h = Math.floor((m % (24 * 60)) / 60);
+    return Math.floor(m / (24 * 60)) + ' d' + (h ? ' ' + h + ' h' : '');
+  }
+
+  // waitEl shows how long a lead still new has waited (the API sends
+  // waitingMinutes for new leads only); null for the others.
+  function waitEl(l) {
+    if (typeof l.waitingMinutes !== 'number') return null;
+    return el('span', {
+      class: 'wait' + (l.overdue === true ? ' is-overdue' : ''),
+      'data-testid': 'lead-wait',
+      'data-waiting-minutes': String(l.waitingMinutes),
+      text: 'Waiting ' + formatWait(l.waitingMinutes),
+    });
+  }
+
+  // overdueMarker marks a lead past its service level, in words.
+  function overdueMarker(l) {
+    if (l.overdue !== true) return null;
+    return el('span', { class: 'overdue-marker', 'data-testid': 'overdue-marker', text: 'Overdue' });
   }
 
   // ---------------------------------------------------------------- one lead
@@ -1065,6 +1095,7 @@
       dlRow('kind', 'Form', lead.kindLabel || lead.kind, null, 'summary-field'),
       dlRow('received', 'Received', null, el('time', { datetime: lead.receivedAt || false, text: lead.receivedLocal || formatTime(lead.receivedAt) }), 'summary-field'),
       dlRow('status', 'Status', null, el('span', { class: 'status-badge status-' + lead.status, 'data-testid': 'detail-status', text: lead.statusLabel || statusLabel(lead.status) }), 'summary-field'),
+      typeof lead.waitingMinutes === 'number' ? dlRow('waiting', 'Waiting', null, el('span', {}, waitEl(lead), lead.overdue === true ? ' ' : '', overdueMarker(lead)), 'summary-field') : null,
       dlRow('notifiedAt', 'Staff email', null, lead.notifiedAt ? el('span', {}, 'Sent ', timeEl(lead.notifiedAt)) : el('span', { text: 'Not sent yet' }), 'summary-field'),
       dlRow('confirmedAt', 'Confirmation to them', null, lead.confirmedAt ? el('span', {}, 'Sent ', timeEl(lead.confirmedAt)) : el('span', { text: 'Not sent' }), 'summary-field'),
     );
