@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,5 +110,32 @@ func TestExplain(t *testing.T) {
 		if got := explain(tt.err); !strings.Contains(got, tt.want) {
 			t.Errorf("explain(%v) = %q, want it to say %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestDoctorReadsTheStack(t *testing.T) {
+	tg := &target{name: "leadpipe", region: "us-east-1", table: "leadpipe-LeadsTable-1", info: stack.Info{
+		Name: "leadpipe",
+		Outputs: map[string]string{"ApiUrl": "https://abc.execute-api.us-east-1.amazonaws.com/prod", "UserPoolId": "us-east-1_x",
+			"DeadLetterQueueUrl": "https://sqs.us-east-1.amazonaws.com/1/dlq"},
+		Parameters: map[string]string{"SenderIdentity": "myclinic.org", "StaffEmails": "Front@MyClinic.org, nurse@myclinic.org",
+			"ConsultationStaffEmails": "nurse@myclinic.org", "EscalationEmails": "lead@myclinic.org", "OncallEmail": "",
+			"AllowedOrigins": "https://myclinic.org,https://www.myclinic.org"},
+		Resources: map[string]string{"OpsTopic": "arn:aws:sns:us-east-1:1:ops", "SesConfigurationSet": "cs-a", "StaffConfigurationSet": "cs-b",
+			"NotifyFunction": "leadpipe-NotifyFunction-1", "ContactFunction": "leadpipe-ContactFunction-1"},
+	}}
+	d, dep := doctorFor(tg)
+	if d.SES == nil || d.SNS == nil || d.Cognito == nil || d.CloudWatch == nil || d.SQS == nil {
+		t.Errorf("doctor clients: %+v", d)
+	}
+	wantStaff := []string{"Front@myclinic.org", "nurse@myclinic.org", "lead@myclinic.org"}
+	wantOrigins := []string{"https://myclinic.org", "https://www.myclinic.org"}
+	if !reflect.DeepEqual(dep.Staff, wantStaff) || !reflect.DeepEqual(dep.Origins, wantOrigins) {
+		t.Errorf("staff %v, origins %v", dep.Staff, dep.Origins)
+	}
+	if dep.AlarmTopic != "arn:aws:sns:us-east-1:1:ops" || dep.UserPool != "us-east-1_x" || dep.SenderIdentity != "myclinic.org" ||
+		dep.ConfigurationSets["StaffConfigurationSet"] != "cs-b" || dep.Functions["NotifyFunction"] != "leadpipe-NotifyFunction-1" ||
+		len(dep.Functions) != 2 || dep.DeadLetterQueue == "" || dep.APIURL == "" || dep.Table != "leadpipe-LeadsTable-1" {
+		t.Errorf("deployment = %+v", dep)
 	}
 }

@@ -79,7 +79,9 @@ func doctorFor(t *target) (*doctor.Doctor, doctor.Deployment) {
 	}
 	info := t.info
 	var staff []string
-	for _, s := range info.List("StaffEmails", "ContactStaffEmails", "ConsultationStaffEmails") {
+	// Everyone the stack emails on the clinic's side: lead emails,
+	// escalations and the digest.
+	for _, s := range info.List("StaffEmails", "ContactStaffEmails", "ConsultationStaffEmails", "EscalationEmails", "OncallEmail", "DigestEmails") {
 		staff = appendOnce(staff, lead.NormalizeEmail(s))
 	}
 	functions := map[string]string{}

@@ -50,7 +50,8 @@ type Deployment struct {
 	// SenderIdentity is the verified SES identity (domain or address)
 	// SenderEmail sends as.
 	SenderIdentity string
-	// Staff is every staff address (StaffEmails and the per-form lists).
+	// Staff is every address the stack emails on the clinic's side (staff,
+	// escalations, the digest).
 	Staff []string
 	// ConfigurationSets are the SES configuration sets by logical id
 	// (SesConfigurationSet, StaffConfigurationSet) and physical name.
