@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,9 +43,39 @@ const (
 // a lead out of the sweep until the stream has had its turn with it.
 //
 // The index is eventually consistent: callers check Marks before sending.
-// On an error it returns nothing: a partial list would look like the whole
-// backlog.
+// ByStatusDate projects no answers, so the index gives only keys: each
+// lead is read whole from the table (GetItem, ConsistentRead) and an
+// index item is never taken for a lead. A lead gone by then (erased) is
+// left out. On an error it returns nothing: a partial list would look
+// like the whole backlog.
 func (s *Store) Unsent(ctx context.Context, from, to time.Time, confirmations bool) (Backlog, error) {
+	keys, err := s.unsentKeys(ctx, from, to, confirmations)
+	if err != nil {
+		return Backlog{}, err
+	}
+	var b Backlog
+	for _, pk := range keys {
+		item, err := s.getItem(ctx, pk)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Backlog{}, err
+		}
+		l, err := leadFromItem(item)
+		if err != nil {
+			// One bad item must not hold up everyone else's email.
+			b.Unreadable = append(b.Unreadable, pk)
+			continue
+		}
+		b.Leads = append(b.Leads, l)
+	}
+	return b, nil
+}
+
+// unsentKeys is Unsent's Query: the keys (pk) of the leads waiting, oldest
+// first, at most maxUnsent.
+func (s *Store) unsentKeys(ctx context.Context, from, to time.Time, confirmations bool) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.CallTimeout)
 	defer cancel()
 	waiting := unnotified
@@ -58,6 +89,7 @@ func (s *Store) Unsent(ctx context.Context, from, to time.Time, confirmations bo
 		IndexName:                aws.String(indexByStatus),
 		KeyConditionExpression:   aws.String("#status = :new AND " + attrCreatedAt + " BETWEEN :from AND :to"),
 		FilterExpression:         aws.String(storedBefore + " AND " + waiting),
+		ProjectionExpression:     aws.String(attrPK),
 		ExpressionAttributeNames: map[string]string{"#status": attrStatus}, // a reserved word
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":new":    sval(string(lead.StatusNew)),
@@ -66,20 +98,40 @@ func (s *Store) Unsent(ctx context.Context, from, to time.Time, confirmations bo
 			":before": sval(to.UTC().Format(timeLayout)),
 		},
 	}
-	var b Backlog
+	var keys []string
 	_, err := s.query(ctx, in, maxUnsent, func(item map[string]types.AttributeValue) {
-		l, err := leadFromItem(item)
-		if err != nil {
-			// One bad item must not hold up everyone else's email.
-			b.Unreadable = append(b.Unreadable, str(item[attrPK]))
-			return
-		}
-		b.Leads = append(b.Leads, l)
+		keys = append(keys, str(item[attrPK]))
 	})
 	if err != nil {
-		return Backlog{}, classify("list leads waiting for email", err)
+		return nil, classify("list leads waiting for email", err)
 	}
-	return b, nil
+	return keys, nil
+}
+
+// getItem reads the whole item pk from the table, strongly consistent,
+// in a CallTimeout of its own (ErrNotFound if there is none).
+func (s *Store) getItem(ctx context.Context, pk string) (map[string]types.AttributeValue, error) {
+	return getWhole(ctx, s.api, s.table, s.CallTimeout, pk)
+}
+
+// getWhole reads item pk whole from table with a consistent read: what
+// sends or exports a lead reads it here, never from an index, whose
+// projection leaves the answers out.
+func getWhole(ctx context.Context, api interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}, table string, timeout time.Duration, pk string) (map[string]types.AttributeValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &table, Key: map[string]types.AttributeValue{attrPK: sval(pk)}, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, classify("read lead item "+pk, err)
+	}
+	if out.Item == nil {
+		return nil, ErrNotFound
+	}
+	return out.Item, nil
 }
 
 // query runs in page by page, handing each item to each, until the query

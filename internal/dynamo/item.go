@@ -112,6 +112,32 @@ var rowAttributes = []string{
 	attrID, attrKind, attrCreatedAt, "name", "firstName", "lastName", "inCrisis", attrNotifiedAt, attrVersion,
 }
 
+// markAttributes are the non-key attributes both ByKindDate and
+// ByStatusDate project: ids, the notifier's and escalation's marks and
+// flags, what the sweep, escalation and the digest filter and list by.
+// No answer, name or phone number: a reader that sends or exports a lead
+// reads it whole from the table (getWhole).
+var markAttributes = []string{
+	attrID, attrType, attrStoredAt, attrNotifiedAt, attrConfirmedAt, attrConfirmRefusedAt,
+	attrEscalatedAt, attrEscalationLevel, "inCrisis", attrSuspect, attrVersion,
+}
+
+// IndexAttributes returns the non-key attributes the template's INCLUDE
+// projection of index ByKindDate or ByStatusDate must list exactly
+// (nil for another index): markAttributes plus the other index's hash
+// key, and for ByKindDate email, which erasure's find-by-address filters
+// on.
+func IndexAttributes(index string) []string {
+	out := append([]string(nil), markAttributes...)
+	switch index {
+	case indexByKind:
+		return append(out, attrStatus, "email")
+	case indexByStatus:
+		return append(out, attrKind)
+	}
+	return nil
+}
+
 // RowAttributes returns the attributes the list index projects besides
 // its keys, for the template test.
 func RowAttributes() []string { return append([]string(nil), rowAttributes...) }

@@ -90,7 +90,9 @@ type Exported struct {
 // reads ByStatusDate; otherwise ByKindDate, one kind after the other
 // (contact leads first), each oldest first. An item that cannot be read
 // as a lead stops the export with an error naming its key, rather than
-// being left out of a file that looks complete. An error from each stops
+// being left out of a file that looks complete. The indexes give only
+// keys: each lead is read whole from the table (GetItem, ConsistentRead);
+// one erased in between is left out. An error from each stops
 // the export and is returned as it is.
 func (o *Ops) Export(ctx context.Context, q ExportQuery, each func(Exported) error) error {
 	if err := q.check(); err != nil {
@@ -136,7 +138,18 @@ func (o *Ops) Export(ctx context.Context, q ExportQuery, each func(Exported) err
 		if o.PageSize > 0 {
 			in.Limit = aws.Int32(o.PageSize)
 		}
-		err := o.pages(ctx, in, "export leads", func(item map[string]types.AttributeValue) error {
+		// The index projects no answers: it gives the keys, and each lead
+		// is read whole from the table, so an export is never partial.
+		in.ProjectionExpression = aws.String(attrPK)
+		err := o.pages(ctx, in, "export leads", func(key map[string]types.AttributeValue) error {
+			pk := str(key[attrPK])
+			item, err := getWhole(ctx, o.api, o.table, o.CallTimeout, pk)
+			if errors.Is(err, ErrNotFound) {
+				return nil // erased since the index listed it
+			}
+			if err != nil {
+				return err
+			}
 			l, err := leadFromItem(item)
 			if err != nil {
 				return fmt.Errorf("export leads: item %s cannot be read: %w", str(item[attrPK]), err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/clinicleads/leadpipe/internal/dev/localaws"
@@ -61,9 +62,13 @@ func storeSamples(t *testing.T, store *dynamo.Store, ev events.DynamoDBEvent) {
 
 // emulatorHandler is the production wiring (ConfigFromEnv, New, the
 // awsconf endpoints) on tbl and ses, its logs and metrics captured.
-func emulatorHandler(t *testing.T, tbl *dynamotest.Table, ses *localaws.Emulator) (*Handler, *bytes.Buffer, *bytes.Buffer) {
+// Each change is applied to the environment first.
+func emulatorHandler(t *testing.T, tbl *dynamotest.Table, ses *localaws.Emulator, changes ...func(map[string]string)) (*Handler, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	vars := localEnv(tbl.Name, tbl.Emulator.Endpoint, ses.Endpoint)
+	for _, c := range changes {
+		c(vars)
+	}
 	cfg, err := ConfigFromEnv(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -286,5 +291,64 @@ func TestSweepAgainstEmulators(t *testing.T) {
 	}
 	if n := strings.Count(metrics.String(), `"UnreadableLeads":1`); n != 2 {
 		t.Errorf("UnreadableLeads lines = %d, want one per sweep:\n%s", n, metrics.String())
+	}
+}
+
+// TestSweepSendsTheWholeLead: ByStatusDate projects no answers, so a lead
+// the sweep finds there must be read whole from the table before it is
+// sent. At full detail the staff email carries the medications, which
+// the index item does not have.
+func TestSweepSendsTheWholeLead(t *testing.T) {
+	tbl, ses := dynamotest.New(t), awstest.SES(t)
+	h, logs, _ := emulatorHandler(t, tbl, ses, func(v map[string]string) {
+		v["NOTIFY_DETAIL"], v["SEND_CONFIRMATION"] = "full", "false"
+	})
+	h.suppressions, h.watch = nil, nil
+	now := time.Now().UTC()
+	h.now = func() time.Time { return now }
+
+	store := dynamo.New(tbl.Client, tbl.Name)
+	ctx := context.Background()
+	l := leadOf(t, loadEvent(t, "stream-insert-consultation.json").Records[0])
+	l.CreatedAt = now.Add(-3 * time.Hour).Truncate(time.Millisecond)
+	l.ID, l.ExpiresAt = lead.NewID(l.CreatedAt), l.CreatedAt.Add(365*24*time.Hour)
+	store.Now = func() time.Time { return l.CreatedAt }
+	if err := store.Put(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	meds, _, _ := strings.Cut(l.Consultation.CurrentMedications, "\n") // the email indents the next lines
+	if meds == "" {
+		t.Fatal("the sample consultation has no medications")
+	}
+
+	// The index item is narrow: what the sweep finds there has no answers.
+	out, err := tbl.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &tbl.Name, IndexName: aws.String("ByStatusDate"),
+		KeyConditionExpression:    aws.String("#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: "new"}},
+	})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("ByStatusDate query: %d items, %v", len(out.Items), err)
+	}
+	for _, a := range []string{"currentMedications", "medicalHistory", "firstName", "phone", "email"} {
+		if _, ok := out.Items[0][a]; ok {
+			t.Errorf("the ByStatusDate item holds %q", a)
+		}
+	}
+
+	res, err := h.Sweep(ctx)
+	if err != nil || res.Found != 1 {
+		t.Fatalf("sweep = %+v, %v; want the lead found\n%s", res, err, logs.String())
+	}
+	mails := awstest.SESStore(t, ses.Endpoint)
+	if len(mails) != 1 {
+		t.Fatalf("%d emails, want the staff email", len(mails))
+	}
+	body := mails[0].Body.Text
+	for _, want := range []string{meds, l.Consultation.MedicalHistory, l.Consultation.FirstName, l.Consultation.ReferringProvider} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the staff email at full detail lacks %q:\n%s", want, body)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,7 +40,8 @@ func TestCreateTableInput(t *testing.T) {
 		{"KeySchema", in.KeySchema, `[{"AttributeName":"pk","KeyType":"HASH"}]`},
 		// Rendered by hand: the SDK's structs gain fields over time.
 		{"GlobalSecondaryIndexes", gsiSummary(in.GlobalSecondaryIndexes),
-			`["ByKindDate kind HASH createdAt RANGE ALL []","ByStatusDate status HASH createdAt RANGE ALL []",` +
+			`["ByKindDate kind HASH createdAt RANGE INCLUDE [id type status storedAt notifiedAt confirmedAt confirmRefusedAt escalatedAt escalationLevel inCrisis suspectedSpam version email]",` +
+				`"ByStatusDate status HASH createdAt RANGE INCLUDE [id type kind storedAt notifiedAt confirmedAt confirmRefusedAt escalatedAt escalationLevel inCrisis suspectedSpam version]",` +
 				`"ByStatusQueue status HASH queue RANGE INCLUDE [id kind createdAt name firstName lastName inCrisis notifiedAt version]",` +
 				`"AuditByLead leadId HASH auditAt RANGE ALL []"]`},
 		{"LocalSecondaryIndexes", in.LocalSecondaryIndexes, `null`},
@@ -54,6 +56,45 @@ func TestCreateTableInput(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLeadsIndexesCopyNoHealthData: an index of the leads table copies
+// only ids, marks and flags, plus what one reader needs: the inbox list's
+// names in ByStatusQueue, erasure's email in ByKindDate. No index of a
+// lead's keys projects ALL: AuditByLead may, because leads carry neither
+// leadId nor auditAt, so it holds audit entries only.
+func TestLeadsIndexesCopyNoHealthData(t *testing.T) {
+	in, err := mustLoad(t).CreateTableInput(LeadsTable, "leads-local")
+	if err != nil {
+		t.Fatalf("CreateTableInput() error = %v", err)
+	}
+	common := []string{"id", "type", "kind", "status", "createdAt", "storedAt", "notifiedAt", "confirmedAt",
+		"confirmRefusedAt", "escalatedAt", "escalationLevel", "inCrisis", "suspectedSpam", "version"}
+	extra := map[string][]string{
+		"ByKindDate":    {"email"},
+		"ByStatusQueue": {"name", "firstName", "lastName"},
+	}
+	if len(in.LocalSecondaryIndexes) != 0 {
+		t.Errorf("LeadsTable has local secondary indexes; check their projections too")
+	}
+	for _, g := range in.GlobalSecondaryIndexes {
+		name := aws.ToString(g.IndexName)
+		if g.Projection == nil {
+			t.Errorf("%s has no projection", name)
+			continue
+		}
+		if g.Projection.ProjectionType == types.ProjectionTypeAll {
+			if name != "AuditByLead" {
+				t.Errorf("%s projects ALL: it would copy health answers", name)
+			}
+			continue
+		}
+		for _, a := range g.Projection.NonKeyAttributes {
+			if !slices.Contains(common, a) && !slices.Contains(extra[name], a) {
+				t.Errorf("%s projects %q, which is not allowed there", name, a)
+			}
+		}
 	}
 }
 

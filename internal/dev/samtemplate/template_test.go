@@ -629,8 +629,10 @@ func TestLeadsTable(t *testing.T) {
 			`{"AttributeName":"status","AttributeType":"S"},{"AttributeName":"createdAt","AttributeType":"S"},` +
 			`{"AttributeName":"queue","AttributeType":"S"},{"AttributeName":"leadId","AttributeType":"S"},{"AttributeName":"auditAt","AttributeType":"S"}]`},
 		{p("GlobalSecondaryIndexes"), `[` +
-			`{"IndexName":"ByKindDate","KeySchema":[{"AttributeName":"kind","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}},` +
-			`{"IndexName":"ByStatusDate","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}},` +
+			`{"IndexName":"ByKindDate","KeySchema":[{"AttributeName":"kind","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],` +
+			`"Projection":{"NonKeyAttributes":["id","type","status","storedAt","notifiedAt","confirmedAt","confirmRefusedAt","escalatedAt","escalationLevel","inCrisis","suspectedSpam","version","email"],"ProjectionType":"INCLUDE"}},` +
+			`{"IndexName":"ByStatusDate","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"createdAt","KeyType":"RANGE"}],` +
+			`"Projection":{"NonKeyAttributes":["id","type","kind","storedAt","notifiedAt","confirmedAt","confirmRefusedAt","escalatedAt","escalationLevel","inCrisis","suspectedSpam","version"],"ProjectionType":"INCLUDE"}},` +
 			`{"IndexName":"ByStatusQueue","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"queue","KeyType":"RANGE"}],` +
 			`"Projection":{"NonKeyAttributes":["id","kind","createdAt","name","firstName","lastName","inCrisis","notifiedAt","version"],"ProjectionType":"INCLUDE"}},` +
 			`{"IndexName":"AuditByLead","KeySchema":[{"AttributeName":"leadId","KeyType":"HASH"},{"AttributeName":"auditAt","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]`},
