@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,25 @@ func TestOpsExport(t *testing.T) {
 		}
 		if !all[0].Marks.NotifiedAt.Equal(t0.Add(61*time.Minute)) || !all[1].Marks.NotifiedAt.IsZero() {
 			t.Errorf("marks = %v, %v; want the first notified only", all[0].Marks, all[1].Marks)
+		}
+	})
+
+	// The indexes project no answers: an exported lead is the table's
+	// whole item, by either index, equal to what Get reads.
+	t.Run("health answers read from the table", func(t *testing.T) {
+		for _, q := range []dynamo.ExportQuery{
+			{Since: t0, Until: t0.Add(5 * time.Hour), Kind: lead.KindConsultation, Status: lead.StatusNew}, // ByKindDate
+			{Since: t0, Until: t0.Add(5 * time.Hour), Status: lead.StatusNew},                              // ByStatusDate
+		} {
+			_, all := exportIDs(t, ops, q)
+			want, err := st.Get(ctx, k1.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(all, func(e dynamo.Exported) bool { return e.Lead.ID == k1.ID })
+			if i < 0 || all[i].Lead.Consultation == nil || all[i].Lead.Consultation.CurrentMedications == "" || !reflect.DeepEqual(all[i].Lead, want) {
+				t.Errorf("Export(%+v) gave %+v, want the whole lead %+v", q, all, want)
+			}
 		}
 	})
 
