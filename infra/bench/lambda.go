@@ -163,7 +163,7 @@ func measureShares(env *benchEnv, lim *cpuLimiter, cases []shareCase, runs, warm
 		}
 		return ro
 	}
-	for r := -1; r < runs; r++ {
+	for r := -1; r < runs && runs > 0; r++ {
 		for i, c := range cases {
 			evs, err := env.eventsFor(c.t, fmt.Sprintf("share%d-%d", i, r), 1)
 			if err != nil {
@@ -196,7 +196,9 @@ func measureShares(env *benchEnv, lim *cpuLimiter, cases []shareCase, runs, warm
 		}
 		fig.InitP50Ms, fig.InitP90Ms = quantile(init, 0.5), quantile(init, 0.9)
 		fig.FirstP50Ms, fig.FirstP90Ms = quantile(first, 0.5), quantile(first, 0.9)
-		fig.FirstMaxMs = slices.Max(first)
+		if len(first) > 0 {
+			fig.FirstMaxMs = slices.Max(first)
+		}
 		out[i] = fig
 	}
 	if warmN < 2 {

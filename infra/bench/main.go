@@ -219,6 +219,14 @@ func run(o options) error {
 			return err
 		}
 	}
+	if o.lambdaLevers && lim != nil {
+		if rep.Levers == nil {
+			rep.Levers = &Levers{}
+		}
+		if err := measureLambdaLevers(b, env, lim, rep.Levers, fns, work, o); err != nil {
+			return err
+		}
+	}
 	rep.Seconds = time.Since(began).Seconds()
 
 	t := rep.table()

@@ -16,7 +16,8 @@ import (
 // New builds a Handler from configuration: the DynamoDB client, validator
 // and templates are made here, once per cold start, never per request.
 func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
-	db := dynamodb.NewFromConfig(cfg.AWS.Config(), func(o *dynamodb.Options) {
+	awsCfg := cfg.AWS.Config()
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID)
 	})
 	svc := &lead.Service{
@@ -36,6 +37,9 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		svc.Verifier = v
 	}
 	log := logging.New(cfg.LogLevel)
+	// Connect to DynamoDB now: init runs at full speed, the first lead at
+	// the function's CPU share (README, Performance).
+	awsconf.WarmUp(awsCfg.HTTPClient, log, awsconf.DynamoDBWarmUp(db, cfg.Table))
 	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: log,
 		Metrics: &metrics.Counter{W: os.Stdout, Stack: cfg.Stack, Log: log}}, nil
 }
