@@ -46,6 +46,8 @@ type ShareFigures struct {
 	FirstP50Ms float64 `json:"firstInvocationP50Ms"`
 	FirstP90Ms float64 `json:"firstInvocationP90Ms"`
 	FirstMaxMs float64 `json:"firstInvocationMaxMs"`
+	// FirstCPUP50Ms is the process's CPU time during its first invocation.
+	FirstCPUP50Ms float64 `json:"firstInvocationCpuP50Ms"`
 	// FirstThrottled counts cold runs whose cgroup ran out of quota during
 	// the first invocation.
 	FirstThrottled int `json:"firstInvocationsThrottled"`
@@ -57,6 +59,21 @@ type ShareFigures struct {
 	WarmMaxMs     float64 `json:"warmMaxMs"`
 	WarmBilledMs  float64 `json:"warmBilledMsMean"`
 	WarmThrottled int     `json:"warmPeriodsThrottled"`
+	// Burst invocations come back to back, as in a flood of submissions:
+	// the share then caps throughput, and waits for the next period show.
+	BurstN         int     `json:"burstInvocations"`
+	BurstP50Ms     float64 `json:"burstP50Ms"`
+	BurstP99Ms     float64 `json:"burstP99Ms"`
+	BurstCPUUs     float64 `json:"burstCpuPerInvocationUs"`
+	BurstThrottled int     `json:"burstPeriodsThrottled"`
+}
+
+// shareRuns is how much of each measurement a case gets.
+type shareRuns struct {
+	cold  int           // fresh processes
+	warm  int           // paced invocations in one process
+	burst int           // back-to-back invocations in one process
+	pace  time.Duration // idle time between the paced ones
 }
 
 // SizeCost is what a million leads cost with every function at one size,
@@ -133,7 +150,7 @@ func measureLambda(env *benchEnv, lim *cpuLimiter, fns []*FunctionReport, o opti
 	}
 	progress("Lambda-like mode (%s): %d cold runs and %d warm invocations (%s apart) per function at whole core and %v MB",
 		lim.describe(), o.lambdaRuns, o.lambdaWarm, o.lambdaPace, o.sizes)
-	figs, err := measureShares(env, lim, cases, o.lambdaRuns, o.lambdaWarm, o.lambdaPace)
+	figs, err := measureShares(env, lim, cases, shareRuns{cold: o.lambdaRuns, warm: o.lambdaWarm, burst: o.lambdaWarm, pace: o.lambdaPace})
 	if err != nil {
 		return nil, err
 	}
@@ -150,20 +167,28 @@ func measureLambda(env *benchEnv, lim *cpuLimiter, fns []*FunctionReport, o opti
 
 // measureShares measures each case: cold processes in rounds that take
 // turns over the cases (one unmeasured round first), so a slow spell of
-// the machine hits all of them alike; then one warm process per case.
-func measureShares(env *benchEnv, lim *cpuLimiter, cases []shareCase, runs, warmN int, pace time.Duration) ([]*ShareFigures, error) {
-	cold := make([][]*procRun, len(cases))
-	opts := func(c shareCase, n int) runOpts {
+// the machine hits all of them alike; then one paced and one back-to-back
+// warm process per case.
+func measureShares(env *benchEnv, lim *cpuLimiter, cases []shareCase, n shareRuns) ([]*ShareFigures, error) {
+	opts := func(c shareCase, count int) runOpts {
 		ro := runOpts{
 			env: append(append(env.processEnv(c.t), c.env...), memoryEnv(c.memoryMB)...),
-			n:   n, timeout: invokeTimeout, check: check(c.t),
+			n:   count, timeout: invokeTimeout, check: check(c.t),
 		}
 		if c.memoryMB > 0 {
 			ro.limiter, ro.share = lim, shareOf(c.memoryMB)
 		}
 		return ro
 	}
-	for r := -1; r < runs && runs > 0; r++ {
+	out := make([]*ShareFigures, len(cases))
+	for i, c := range cases {
+		out[i] = &ShareFigures{MemoryMB: c.memoryMB}
+		if c.memoryMB > 0 {
+			out[i].SharePct = 100 * shareOf(c.memoryMB)
+		}
+	}
+	cold := make([][]*procRun, len(cases))
+	for r := -1; r < n.cold && n.cold > 0; r++ {
 		for i, c := range cases {
 			evs, err := env.eventsFor(c.t, fmt.Sprintf("share%d-%d", i, r), 1)
 			if err != nil {
@@ -180,53 +205,71 @@ func measureShares(env *benchEnv, lim *cpuLimiter, cases []shareCase, runs, warm
 			}
 		}
 	}
-	out := make([]*ShareFigures, len(cases))
-	for i, c := range cases {
-		fig := &ShareFigures{MemoryMB: c.memoryMB, ColdRuns: len(cold[i])}
-		if c.memoryMB > 0 {
-			fig.SharePct = 100 * shareOf(c.memoryMB)
+	for i := range cases {
+		fig := out[i]
+		fig.ColdRuns = len(cold[i])
+		if fig.ColdRuns == 0 {
+			continue
 		}
-		var init, first []float64
+		var init, first, cpu []float64
 		for _, p := range cold[i] {
 			init = append(init, ms(p.ready.Sub(p.start)))
 			first = append(first, ms(p.invs[0].answered.Sub(p.invs[0].sent)))
+			cpu = append(cpu, ms(p.cpuAfterFirst-p.cpuAtReady))
 			if p.throttle.Throttled > 0 {
 				fig.FirstThrottled++
 			}
 		}
 		fig.InitP50Ms, fig.InitP90Ms = quantile(init, 0.5), quantile(init, 0.9)
 		fig.FirstP50Ms, fig.FirstP90Ms = quantile(first, 0.5), quantile(first, 0.9)
-		if len(first) > 0 {
-			fig.FirstMaxMs = slices.Max(first)
-		}
-		out[i] = fig
+		fig.FirstMaxMs = slices.Max(first)
+		fig.FirstCPUP50Ms = quantile(cpu, 0.5)
 	}
-	if warmN < 2 {
-		return out, nil
-	}
-	for i, c := range cases {
-		evs, err := env.eventsFor(c.t, fmt.Sprintf("sharewarm%d-%d", i, time.Now().UnixNano()), warmN+1)
+	// warm runs count invocations after the process's first, k of them.
+	warm := func(i int, c shareCase, k int, pace time.Duration) (*procRun, []float64, error) {
+		evs, err := env.eventsFor(c.t, fmt.Sprintf("sharewarm%d-%d", i, time.Now().UnixNano()), k+1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		ro := opts(c, warmN+1)
-		ro.events = func(k int) []byte { return evs[k] }
+		ro := opts(c, k+1)
+		ro.events = func(j int) []byte { return evs[j] }
 		ro.pace = pace
 		p, err := runProcess(c.bin, ro)
 		if err != nil {
-			return nil, fmt.Errorf("%s warm at %s: %w", c.t.Name, sizeName(c.memoryMB), err)
+			return nil, nil, fmt.Errorf("%s warm at %s: %w", c.t.Name, sizeName(c.memoryMB), err)
 		}
-		var walls, billed []float64
+		var walls []float64
 		for _, inv := range p.invs[1:] {
-			d := ms(inv.answered.Sub(inv.sent))
-			walls = append(walls, d)
-			billed = append(billed, billedMs(d))
+			walls = append(walls, ms(inv.answered.Sub(inv.sent)))
 		}
+		return p, walls, nil
+	}
+	for i, c := range cases {
 		fig := out[i]
-		fig.WarmN = len(walls)
-		fig.WarmP50Ms, fig.WarmP99Ms, fig.WarmMaxMs = quantile(walls, 0.5), quantile(walls, 0.99), slices.Max(walls)
-		fig.WarmBilledMs = mean(billed)
-		fig.WarmThrottled = int(p.throttle.Throttled)
+		if n.warm >= 1 {
+			p, walls, err := warm(i, c, n.warm, n.pace)
+			if err != nil {
+				return nil, err
+			}
+			var billed []float64
+			for _, w := range walls {
+				billed = append(billed, billedMs(w))
+			}
+			fig.WarmN = len(walls)
+			fig.WarmP50Ms, fig.WarmP99Ms, fig.WarmMaxMs = quantile(walls, 0.5), quantile(walls, 0.99), slices.Max(walls)
+			fig.WarmBilledMs = mean(billed)
+			fig.WarmThrottled = int(p.throttle.Throttled)
+		}
+		if n.burst >= 1 {
+			p, walls, err := warm(i, c, n.burst, 0)
+			if err != nil {
+				return nil, err
+			}
+			fig.BurstN = len(walls)
+			fig.BurstP50Ms, fig.BurstP99Ms = quantile(walls, 0.5), quantile(walls, 0.99)
+			fig.BurstCPUUs = float64((p.cpuAfterLast - p.cpuAfterFirst).Microseconds()) / float64(len(walls))
+			fig.BurstThrottled = int(p.throttle.Throttled)
+		}
 	}
 	return out, nil
 }
@@ -368,15 +411,26 @@ func (lm *LambdaMode) table(t *table) {
 		if mb > 0 {
 			row(mb, "  first invocations throttled", func(f *ShareFigures) string { return fmt.Sprintf("%d of %d", f.FirstThrottled, f.ColdRuns) })
 		}
+		row(mb, "  first invocation CPU p50 (ms)", func(f *ShareFigures) string { return fmt.Sprintf("%.1f", f.FirstCPUP50Ms) })
 		row(mb, fmt.Sprintf("  warm p50 / p99 (ms, one per %.0f ms)", lm.PaceMs), func(f *ShareFigures) string {
 			if f.WarmN == 0 {
 				return na
 			}
 			return fmt.Sprintf("%.2f / %.2f", f.WarmP50Ms, f.WarmP99Ms)
 		})
+		row(mb, "  burst p50 / p99 (ms, back to back)", func(f *ShareFigures) string {
+			if f.BurstN == 0 {
+				return na
+			}
+			return fmt.Sprintf("%.2f / %.1f", f.BurstP50Ms, f.BurstP99Ms)
+		})
+		if mb > 0 {
+			row(mb, "  periods throttled: warm / burst", func(f *ShareFigures) string { return fmt.Sprintf("%d / %d", f.WarmThrottled, f.BurstThrottled) })
+		}
 	}
 	t.note("%d cold processes per function and size, in rounds over all of them; init is process start to the first GET /next (not limited), the first", lm.Runs)
-	t.note("invocation is event handed over to response (limited); warm: %d invocations in one process, %.0f ms idle between them, after its first.", lm.WarmN, lm.PaceMs)
+	t.note("invocation is event handed over to response (limited); warm: %d invocations in one process, %.0f ms idle between them, after its first;", lm.WarmN, lm.PaceMs)
+	t.note("burst: as many back to back in another process, as in a flood of submissions, where the share caps throughput.")
 	for _, a := range lm.Aims {
 		t.note("aim at the template's %d MB: %s: %.2f %s (≤ %g) %s", lm.TemplateMB, a.What, a.Value, a.Unit, a.Limit, a.Result)
 	}

@@ -64,18 +64,17 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 				cases = append(cases, shareCase{t: f.target, bin: a.bin, env: a.env, memoryMB: mb})
 			}
 		}
-		r, w := 0, 0
+		var n shareRuns
 		if cold {
-			r = runs
+			n.cold = runs
 		}
-		if warm {
-			w = warmN
+		if warm && pace {
+			n.warm, n.pace = warmN, o.lambdaPace
 		}
-		p := o.lambdaPace
-		if !pace {
-			p = 0
+		if warm && !pace {
+			n.burst = warmN
 		}
-		figs, err := measureShares(env, lim, cases, r, w, p)
+		figs, err := measureShares(env, lim, cases, n)
 		if err != nil {
 			return err
 		}
@@ -90,17 +89,20 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 					l.add(lever, at+": first invocation p50", "ms", a.is, prod.FirstP50Ms, v.FirstP50Ms)
 					l.add(lever, at+": first invocation p90", "ms", a.is, prod.FirstP90Ms, v.FirstP90Ms)
 					l.add(lever, at+": init p50 + first p90", "ms", a.is, prod.InitP50Ms+prod.FirstP90Ms, v.InitP50Ms+v.FirstP90Ms)
+					l.add(lever, at+": first invocation CPU p50", "ms", a.is, prod.FirstCPUP50Ms, v.FirstCPUP50Ms)
 					l.add(lever, at+": first invocations throttled", "runs", a.is, float64(prod.FirstThrottled), float64(v.FirstThrottled))
 				}
-				if warm {
-					how := "paced"
-					if !pace {
-						how = "back to back"
-					}
-					l.add(lever, at+": warm p50 ("+how+")", "ms", a.is, prod.WarmP50Ms, v.WarmP50Ms)
-					l.add(lever, at+": warm p99 ("+how+")", "ms", a.is, prod.WarmP99Ms, v.WarmP99Ms)
-					l.add(lever, at+": warm max ("+how+")", "ms", a.is, prod.WarmMaxMs, v.WarmMaxMs)
-					l.add(lever, at+": warm periods throttled ("+how+")", "periods", a.is, float64(prod.WarmThrottled), float64(v.WarmThrottled))
+				if warm && pace {
+					l.add(lever, at+": warm p50 (paced)", "ms", a.is, prod.WarmP50Ms, v.WarmP50Ms)
+					l.add(lever, at+": warm p99 (paced)", "ms", a.is, prod.WarmP99Ms, v.WarmP99Ms)
+					l.add(lever, at+": warm max (paced)", "ms", a.is, prod.WarmMaxMs, v.WarmMaxMs)
+					l.add(lever, at+": warm periods throttled (paced)", "periods", a.is, float64(prod.WarmThrottled), float64(v.WarmThrottled))
+				}
+				if warm && !pace {
+					l.add(lever, at+": burst p50", "ms", a.is, prod.BurstP50Ms, v.BurstP50Ms)
+					l.add(lever, at+": burst p99", "ms", a.is, prod.BurstP99Ms, v.BurstP99Ms)
+					l.add(lever, at+": burst CPU per invocation", "µs", a.is, prod.BurstCPUUs, v.BurstCPUUs)
+					l.add(lever, at+": burst periods throttled", "periods", a.is, float64(prod.BurstThrottled), float64(v.BurstThrottled))
 				}
 			}
 		}
@@ -119,7 +121,13 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 			l.note("(h) warm-up: %s not measured: %v", name, err)
 			continue
 		}
-		if err := compare("(h) connection warm-up at init", f, []alt{{is: "no warm-up: the first call connects", bin: bin}}, true, false, false); err != nil {
+		alts := []alt{{is: "no warm-up: the first call connects", bin: bin}}
+		if pre, err := variant(f, "preload", editPreloadRoots); err != nil {
+			l.note("(h) warm-up: %s with the roots preloaded not measured: %v", name, err)
+		} else {
+			alts = append(alts, alt{is: "warm-up, and the roots loaded by a goroutine from awsconf's package init", bin: pre})
+		}
+		if err := compare("(h) connection warm-up at init", f, alts, true, false, false); err != nil {
 			return err
 		}
 	}
@@ -181,6 +189,18 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 func editNoWarmUp(root string) (edit, error) {
 	const sig = "func WarmUp(client aws.HTTPClient, log *slog.Logger, calls ...WarmUpCall) {\n"
 	return rewrite(root, filepath.Join("internal", "awsconf", "warmup.go"), sig, sig+"\tif len(calls) >= 0 {\n\t\treturn\n\t}\n")
+}
+
+// editPreloadRoots makes awsconf start loading the system's trusted roots
+// from its package init, in a goroutine, so that the load overlaps the
+// rest of the process's init.
+func editPreloadRoots(root string) (edit, error) {
+	e, err := rewrite(root, filepath.Join("internal", "awsconf", "warmup.go"), "import (\n", "import (\n\t\"crypto/x509\"\n")
+	if err != nil {
+		return e, err
+	}
+	e.content += "\nfunc init() { go x509.SystemCertPool() }\n"
+	return e, nil
 }
 
 // editWarmValidator makes intake validate an empty form at init.

@@ -28,6 +28,8 @@ type procRun struct {
 	stderr                      []byte
 	// throttle is the process's cgroup's cpu.stat when it ran limited.
 	throttle throttleStat
+	// cpuAtReady is the process's CPU time at its first GET /next.
+	cpuAtReady time.Duration
 }
 
 type invTiming struct {
@@ -142,15 +144,20 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 	var group *cpuGroup
 	var pid int
 	started := make(chan struct{})
+	p := &procRun{}
 	if o.limiter != nil {
 		if group, err = o.limiter.newGroup(o.share); err != nil {
 			return nil, err
 		}
 		defer group.remove()
-		rt.onReady = func() error {
-			<-started
-			return group.add(pid)
+	}
+	rt.onReady = func() error {
+		<-started
+		p.cpuAtReady = threadsCPU(pid)
+		if group == nil {
+			return nil
 		}
+		return group.add(pid)
 	}
 	stdout := &countingWriter{}
 	stderr := &limitedBuffer{max: 1 << 20}
@@ -160,7 +167,7 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	exited := make(chan struct{})
 
-	p := &procRun{start: time.Now()}
+	p.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
