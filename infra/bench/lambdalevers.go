@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // measureLambdaLevers takes the cold-start levers under the Lambda-like
@@ -26,6 +28,9 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 		sizes = append(sizes, 128)
 	}
 	runs := max(10, o.lambdaRuns)
+	want := func(letter string) bool {
+		return o.lambdaLevers == "all" || slices.Contains(strings.Split(o.lambdaLevers, ","), letter)
+	}
 	warmN := max(60, o.lambdaWarm)
 
 	// variant builds f with the overlay edits (nil: production's binary).
@@ -110,48 +115,52 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 	}
 
 	// (h) The connection warm-up at init.
-	progress("lambda levers: connection warm-up at init (%v MB)", sizes)
-	for _, name := range []string{"contact", "notify", "staff"} {
-		f := byName[name]
-		if f == nil {
-			continue
-		}
-		bin, err := variant(f, "nowarmup", editNoWarmUp)
-		if err != nil {
-			l.note("(h) warm-up: %s not measured: %v", name, err)
-			continue
-		}
-		alts := []alt{{is: "no warm-up: the first call connects", bin: bin}}
-		if pre, err := variant(f, "preload", editPreloadRoots); err != nil {
-			l.note("(h) warm-up: %s with the roots preloaded not measured: %v", name, err)
-		} else {
-			alts = append(alts, alt{is: "warm-up, and the roots loaded by a goroutine from awsconf's package init", bin: pre})
-		}
-		if err := compare("(h) connection warm-up at init", f, alts, true, false, false); err != nil {
-			return err
+	if want("h") {
+		progress("lambda levers: connection warm-up at init (%v MB)", sizes)
+		for _, name := range []string{"contact", "notify", "staff"} {
+			f := byName[name]
+			if f == nil {
+				continue
+			}
+			bin, err := variant(f, "nowarmup", editNoWarmUp)
+			if err != nil {
+				l.note("(h) warm-up: %s not measured: %v", name, err)
+				continue
+			}
+			alts := []alt{{is: "no warm-up: the first call connects", bin: bin}}
+			if pre, err := variant(f, "preload", editPreloadRoots); err != nil {
+				l.note("(h) warm-up: %s with the roots preloaded not measured: %v", name, err)
+			} else {
+				alts = append(alts, alt{is: "warm-up, and the roots loaded by a goroutine from awsconf's package init", bin: pre})
+			}
+			if err := compare("(h) connection warm-up at init", f, alts, true, false, false); err != nil {
+				return err
+			}
 		}
 	}
 
 	// (i) Other one-time work the first call does, moved to init.
-	progress("lambda levers: other first-call work at init")
-	if f := byName["contact"]; f != nil {
-		if bin, err := variant(f, "validator", editWarmValidator); err != nil {
-			l.note("(i) validator: not measured: %v", err)
-		} else if err := compare("(i) first-call work at init", f, []alt{{is: "also validate an empty form at init (fills the validator's struct cache)", bin: bin}}, true, false, false); err != nil {
-			return err
+	if want("i") {
+		progress("lambda levers: other first-call work at init")
+		if f := byName["contact"]; f != nil {
+			if bin, err := variant(f, "validator", editWarmValidator); err != nil {
+				l.note("(i) validator: not measured: %v", err)
+			} else if err := compare("(i) first-call work at init", f, []alt{{is: "also validate an empty form at init (fills the validator's struct cache)", bin: bin}}, true, false, false); err != nil {
+				return err
+			}
 		}
-	}
-	if f := byName["notify"]; f != nil {
-		if bin, err := variant(f, "templates", editWarmTemplates); err != nil {
-			l.note("(i) templates: not measured: %v", err)
-		} else if err := compare("(i) first-call work at init", f, []alt{{is: "also render a staff email at init (html/template escapes on first use)", bin: bin}}, true, false, false); err != nil {
-			return err
+		if f := byName["notify"]; f != nil {
+			if bin, err := variant(f, "templates", editWarmTemplates); err != nil {
+				l.note("(i) templates: not measured: %v", err)
+			} else if err := compare("(i) first-call work at init", f, []alt{{is: "also render a staff email at init (html/template escapes on first use)", bin: bin}}, true, false, false); err != nil {
+				return err
+			}
 		}
 	}
 
 	// (f) The trusted roots, under the mode: with the warm-up they are
 	// loaded at init anyway.
-	if f := byName["contact"]; f != nil {
+	if f := byName["contact"]; f != nil && want("f") {
 		if bundle := envValue(env.stubEnv, "SSL_CERT_FILE"); bundle != "" {
 			small := filepath.Join(dir, "stub-only.pem")
 			if err := writeLastCert(bundle, small); err != nil {
@@ -165,19 +174,21 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 	}
 
 	// (j) The garbage collector under a small share: warm p99.
-	progress("lambda levers: GOGC / GOMEMLIMIT")
-	for _, name := range []string{"contact", "notify"} {
-		f := byName[name]
-		if f == nil {
-			continue
-		}
-		alts := []alt{
-			{is: "GOGC=400", bin: f.bin, env: []string{"GOGC=400"}},
-			{is: "GOGC=off GOMEMLIMIT=64MiB", bin: f.bin, env: []string{"GOGC=off", "GOMEMLIMIT=64MiB"}},
-		}
-		for _, pace := range []bool{true, false} {
-			if err := compare("(j) garbage collector", f, alts, false, true, pace); err != nil {
-				return err
+	if want("j") {
+		progress("lambda levers: GOGC / GOMEMLIMIT")
+		for _, name := range []string{"contact", "notify"} {
+			f := byName[name]
+			if f == nil {
+				continue
+			}
+			alts := []alt{
+				{is: "GOGC=400", bin: f.bin, env: []string{"GOGC=400"}},
+				{is: "GOGC=off GOMEMLIMIT=64MiB", bin: f.bin, env: []string{"GOGC=off", "GOMEMLIMIT=64MiB"}},
+			}
+			for _, pace := range []bool{true, false} {
+				if err := compare("(j) garbage collector", f, alts, false, true, pace); err != nil {
+					return err
+				}
 			}
 		}
 	}

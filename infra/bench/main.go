@@ -45,7 +45,7 @@ type options struct {
 	lambdaRuns   int
 	lambdaWarm   int
 	lambdaPace   time.Duration
-	lambdaLevers bool
+	lambdaLevers string // "", "all", or letters of the levers: "h,j"
 }
 
 func main() {
@@ -66,13 +66,13 @@ func main() {
 	flag.IntVar(&o.lambdaRuns, "lambda-runs", 20, "cold processes per function and size in the Lambda-like mode")
 	flag.IntVar(&o.lambdaWarm, "lambda-warm", 60, "warm invocations per function and size in the Lambda-like mode")
 	flag.DurationVar(&o.lambdaPace, "lambda-pace", throttlePeriod, "idle time between the Lambda-like mode's warm invocations")
-	flag.BoolVar(&o.lambdaLevers, "lambda-levers", false, "measure the cold-start levers under the Lambda-like mode (also part of -levers)")
+	flag.StringVar(&o.lambdaLevers, "lambda-levers", "", "measure the cold-start levers under the Lambda-like mode: \"all\" (also part of -levers) or some of h,i,f,j")
 	flag.Parse()
 	if o.before != "" {
 		o.levers = true
 	}
-	if o.levers {
-		o.lambdaLevers = true
+	if o.levers && o.lambdaLevers == "" {
+		o.lambdaLevers = "all"
 	}
 	var err error
 	if o.sizes, err = parseSizes(o.lambdaSizes); err != nil {
@@ -175,7 +175,7 @@ func run(o options) error {
 	rep.Functions = fns
 
 	var lim *cpuLimiter
-	if len(o.sizes) > 0 || o.lambdaLevers {
+	if len(o.sizes) > 0 || o.lambdaLevers != "" {
 		if lim, err = newCPULimiter(); err != nil {
 			why := "no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us): " + err.Error()
 			progress("Lambda-like mode skipped: %s", why)
@@ -219,7 +219,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	if o.lambdaLevers && lim != nil {
+	if o.lambdaLevers != "" && lim != nil {
 		if rep.Levers == nil {
 			rep.Levers = &Levers{}
 		}
