@@ -75,9 +75,9 @@ e2e: node-deps
 		|| { echo "e2e: could not install chromium; install it (apt-get install --no-install-recommends chromium) or set CHROMIUM" >&2; exit 1; }; }
 	LEADPIPE_REQUIRE_EMULATORS=1 LEADPIPE_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -tags e2e -timeout 10m ./infra/e2e/...
 
-## bench: cold start, warm cost, size and per-request figures (prints a table, writes build/bench.json)
+## bench: cold start (also under Lambda's CPU share), warm cost, size and per-request figures (prints a table, writes build/bench.json); BENCH_FLAGS="-lambda 256 -lambda-runs 10" to choose
 bench: node-deps
-	$(GO) run ./infra/bench
+	$(GO) run ./infra/bench $(BENCH_FLAGS)
 
 ## fuzz: longer fuzzing than the seed corpora `make test` runs
 FUZZTIME ?= 60s

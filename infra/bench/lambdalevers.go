@@ -133,6 +133,11 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 			} else {
 				alts = append(alts, alt{is: "warm-up, and the roots loaded by a goroutine from awsconf's package init", bin: pre})
 			}
+			if gc, err := variant(f, "gc", editGCAfterWarmUp); err != nil {
+				l.note("(h) warm-up: %s with a collection after it not measured: %v", name, err)
+			} else {
+				alts = append(alts, alt{is: "warm-up, then runtime.GC(): init's garbage collected and swept at init", bin: gc})
+			}
 			if err := compare("(h) connection warm-up at init", f, alts, true, false, false); err != nil {
 				return err
 			}
@@ -212,6 +217,14 @@ func editPreloadRoots(root string) (edit, error) {
 	}
 	e.content += "\nfunc init() { go x509.SystemCertPool() }\n"
 	return e, nil
+}
+
+// editGCAfterWarmUp makes awsconf.WarmUp end with a full collection, so
+// that marking and sweeping what init allocated is done at init.
+func editGCAfterWarmUp(root string) (edit, error) {
+	return rewrite(root, filepath.Join("internal", "awsconf", "warmup.go"),
+		"import (\n", "import (\n\t\"runtime\"\n",
+		"\twg.Wait()\n", "\twg.Wait()\n\truntime.GC()\n")
 }
 
 // editWarmValidator makes intake validate an empty form at init.
