@@ -88,14 +88,14 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 			prod := figs[si*per]
 			for ai, a := range alts {
 				v := figs[si*per+1+ai]
-				at := fmt.Sprintf("%s at %d MB", f.Name, mb)
+				at := fmt.Sprintf("%s %d MB", f.Name, mb)
 				if cold {
 					l.add(lever, at+": init p50", "ms", a.is, prod.InitP50Ms, v.InitP50Ms)
-					l.add(lever, at+": first invocation p50", "ms", a.is, prod.FirstP50Ms, v.FirstP50Ms)
-					l.add(lever, at+": first invocation p90", "ms", a.is, prod.FirstP90Ms, v.FirstP90Ms)
+					l.add(lever, at+": first p50", "ms", a.is, prod.FirstP50Ms, v.FirstP50Ms)
+					l.add(lever, at+": first p90", "ms", a.is, prod.FirstP90Ms, v.FirstP90Ms)
 					l.add(lever, at+": init p50 + first p90", "ms", a.is, prod.InitP50Ms+prod.FirstP90Ms, v.InitP50Ms+v.FirstP90Ms)
-					l.add(lever, at+": first invocation CPU p50", "ms", a.is, prod.FirstCPUP50Ms, v.FirstCPUP50Ms)
-					l.add(lever, at+": first invocations throttled", "runs", a.is, float64(prod.FirstThrottled), float64(v.FirstThrottled))
+					l.add(lever, at+": first CPU p50", "ms", a.is, prod.FirstCPUP50Ms, v.FirstCPUP50Ms)
+					l.add(lever, at+": firsts throttled", "runs", a.is, float64(prod.FirstThrottled), float64(v.FirstThrottled))
 				}
 				if warm && pace {
 					l.add(lever, at+": warm p50 (paced)", "ms", a.is, prod.WarmP50Ms, v.WarmP50Ms)
@@ -138,7 +138,7 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 			} else {
 				alts = append(alts, alt{is: "warm-up, then runtime.GC(): init's garbage collected and swept at init", bin: gc})
 			}
-			if err := compare("(h) connection warm-up at init", f, alts, true, false, false); err != nil {
+			if err := compare("(h) warm-up", f, alts, true, false, false); err != nil {
 				return err
 			}
 		}
@@ -150,14 +150,14 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 		if f := byName["contact"]; f != nil {
 			if bin, err := variant(f, "validator", editWarmValidator); err != nil {
 				l.note("(i) validator: not measured: %v", err)
-			} else if err := compare("(i) first-call work at init", f, []alt{{is: "also validate an empty form at init (fills the validator's struct cache)", bin: bin}}, true, false, false); err != nil {
+			} else if err := compare("(i) first-call work", f, []alt{{is: "also validate an empty form at init (fills the validator's struct cache)", bin: bin}}, true, false, false); err != nil {
 				return err
 			}
 		}
 		if f := byName["notify"]; f != nil {
 			if bin, err := variant(f, "templates", editWarmTemplates); err != nil {
 				l.note("(i) templates: not measured: %v", err)
-			} else if err := compare("(i) first-call work at init", f, []alt{{is: "also render a staff email at init (html/template escapes on first use)", bin: bin}}, true, false, false); err != nil {
+			} else if err := compare("(i) first-call work", f, []alt{{is: "also render a staff email at init (html/template escapes on first use)", bin: bin}}, true, false, false); err != nil {
 				return err
 			}
 		}
@@ -172,7 +172,7 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 				return err
 			}
 			progress("lambda levers: trusted roots")
-			if err := compare("(f) TLS roots under the share", f, []alt{{is: "only the roots the endpoint needs (not taken: unproven on Lambda)", bin: f.bin, env: []string{"SSL_CERT_FILE=" + small}}}, true, false, false); err != nil {
+			if err := compare("(f) TLS roots", f, []alt{{is: "only the roots the endpoint needs (not taken: unproven on Lambda)", bin: f.bin, env: []string{"SSL_CERT_FILE=" + small}}}, true, false, false); err != nil {
 				return err
 			}
 		}
@@ -191,7 +191,7 @@ func measureLambdaLevers(b *builder, env *benchEnv, lim *cpuLimiter, l *Levers, 
 				{is: "GOGC=off GOMEMLIMIT=64MiB", bin: f.bin, env: []string{"GOGC=off", "GOMEMLIMIT=64MiB"}},
 			}
 			for _, pace := range []bool{true, false} {
-				if err := compare("(j) garbage collector", f, alts, false, true, pace); err != nil {
+				if err := compare("(j) GC", f, alts, false, true, pace); err != nil {
 					return err
 				}
 			}
