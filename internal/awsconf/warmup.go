@@ -42,8 +42,9 @@ type WarmUpCall func(ctx context.Context, via aws.HTTPClient) error
 // hands it to via, which sends a plain GET / to that endpoint's host
 // through client instead (AWS endpoints answer it without authentication
 // and do no work) and answers the SDK with an error; the signed request is
-// never sent. Any answer to the GET, 200 or 4xx, leaves the connection
-// open.
+// never sent. Whatever the endpoint answers to the GET (DynamoDB's is 200
+// and a "healthy" line; others answer 4xx), the connection stays open for
+// the first real call.
 //
 // WarmUp never fails: it gives up after WarmUpTimeout, and a failure is
 // logged once, at warn, for the function to start anyway; its first call
@@ -93,9 +94,9 @@ type rehearsal struct {
 	err  error
 }
 
-// errorType names the answer a rehearsal gives the SDK: a client error
-// that no retryer retries.
-const errorType = "LeadpipeWarmUpNotSent"
+// warmUpErrorType names the answer a rehearsal gives the SDK: a client
+// error that no retryer retries.
+const warmUpErrorType = "LeadpipeWarmUpNotSent"
 
 // Do sends GET / to req's scheme and host through the real client, reads
 // the answer so the connection goes back to the pool, and answers the SDK
@@ -112,13 +113,13 @@ func (r *rehearsal) Do(req *http.Request) (*http.Response, error) {
 		r.err = err
 		r.mu.Unlock()
 	}
-	body := `{"__type":"` + errorType + `","message":"warm-up: the request was not sent"}`
+	body := `{"__type":"` + warmUpErrorType + `","message":"warm-up: the request was not sent"}`
 	return &http.Response{
 		Status: "400 Bad Request", StatusCode: http.StatusBadRequest,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{
 			"Content-Type":     {"application/json"},
-			"X-Amzn-Errortype": {errorType},
+			"X-Amzn-Errortype": {warmUpErrorType},
 		},
 		Body:          io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)),
