@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Blackhole returns the https URL of a loopback listener that accepts
@@ -68,4 +70,29 @@ func Stdout(t testing.TB, fn func()) string {
 	<-done
 	r.Close()
 	return buf.String()
+}
+
+// StartsDespiteFailedWarmUp runs start, a function's New against endpoints
+// that never answer, and fails t unless it succeeds within bound (the
+// warm-up's, plus slack for a busy machine) and logs the failed warm-up
+// exactly once. It returns what start wrote to stdout.
+func StartsDespiteFailedWarmUp(t testing.TB, bound time.Duration, start func() error) string {
+	t.Helper()
+	var err error
+	var took time.Duration
+	out := Stdout(t, func() {
+		began := time.Now()
+		err = start()
+		took = time.Since(began)
+	})
+	if err != nil {
+		t.Fatalf("start-up failed with unreachable endpoints: %v", err)
+	}
+	if limit := bound + 500*time.Millisecond; took > limit {
+		t.Errorf("start-up took %s with unreachable endpoints, want at most %s", took, limit)
+	}
+	if n := strings.Count(out, "connection warm-up failed"); n != 1 {
+		t.Errorf("logged the failed warm-up %d times, want once:\n%s", n, out)
+	}
+	return out
 }
