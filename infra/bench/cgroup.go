@@ -36,9 +36,10 @@ type cpuLimiter struct {
 	base    string // this run's directory
 	period  time.Duration
 
-	mu   sync.Mutex
-	seq  int
-	live map[string]bool // groups made and not yet removed
+	mu     sync.Mutex
+	seq    int
+	live   map[string]bool // groups made and not yet removed
+	closed bool            // by close: no new groups
 }
 
 // describe says how the limit is applied, for the report.
@@ -242,17 +243,21 @@ func quotaFor(share float64, period time.Duration) time.Duration {
 // newGroup makes an empty group limited to share of one CPU.
 func (l *cpuLimiter) newGroup(share float64) (*cpuGroup, error) {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, errors.New("the cgroups are being removed")
+	}
 	l.seq++
 	dir := filepath.Join(l.base, fmt.Sprintf("p%d", l.seq))
+	err := os.Mkdir(dir, 0o755)
+	if err == nil {
+		l.live[dir] = true
+	}
 	l.mu.Unlock()
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("make cgroup %s: %w", dir, err)
 	}
-	l.mu.Lock()
-	l.live[dir] = true
-	l.mu.Unlock()
 	g := &cpuGroup{l: l, dir: dir, quota: quotaFor(share, l.period)}
-	var err error
 	if l.version == 2 {
 		err = g.write("cpu.max", fmt.Sprintf("%d %d", g.quota.Microseconds(), l.period.Microseconds()))
 	} else if err = g.write("cpu.cfs_period_us", strconv.FormatInt(l.period.Microseconds(), 10)); err == nil {
@@ -327,9 +332,11 @@ func (g *cpuGroup) remove() error {
 	return fmt.Errorf("remove cgroup %s: %w", g.dir, err)
 }
 
-// close removes every group left and this run's directory.
+// close removes every group left and this run's directory; no group can
+// be made after it.
 func (l *cpuLimiter) close() {
 	l.mu.Lock()
+	l.closed = true
 	var dirs []string
 	for d := range l.live {
 		dirs = append(dirs, d)

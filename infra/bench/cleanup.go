@@ -23,15 +23,16 @@ func registerCleanup(f func()) {
 	cleanups.mu.Unlock()
 }
 
-// runCleanups runs the registered functions once each, last first.
+// runCleanups runs the registered functions once each, last first. A
+// second caller waits until the first has finished, so the bench cannot
+// exit halfway through a cleanup.
 func runCleanups() {
 	cleanups.mu.Lock()
-	fns := cleanups.fns
-	cleanups.fns = nil
-	cleanups.mu.Unlock()
-	for _, f := range slices.Backward(fns) {
+	defer cleanups.mu.Unlock()
+	for _, f := range slices.Backward(cleanups.fns) {
 		f()
 	}
+	cleanups.fns = nil
 }
 
 // cleanUpOnSignal runs the cleanups and exits when the bench is
