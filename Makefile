@@ -79,9 +79,9 @@ e2e: node-deps
 leadctl:
 	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/leadctl ./infra/leadctl
 
-## bench: cold start, warm cost, size and per-request figures (prints a table, writes build/bench.json)
+## bench: cold start (also under Lambda's CPU share), warm cost, size and per-request figures (prints a table, writes build/bench.json); BENCH_FLAGS="-lambda 256 -lambda-runs 10" to choose
 bench: node-deps
-	$(GO) run ./infra/bench
+	$(GO) run ./infra/bench $(BENCH_FLAGS)
 
 ## fuzz: longer fuzzing than the seed corpora `make test` runs
 FUZZTIME ?= 60s

@@ -29,11 +29,12 @@ import (
 // By default it speaks TLS, as AWS does, with a certificate the functions
 // trust through SSL_CERT_FILE (the system bundle plus the stub's own
 // certificate, so the first request also pays for loading the roots, as on
-// Lambda).
+// Lambda). DynamoDB and SES listen on ports of their own, so a function
+// that calls both opens two connections, as it does on AWS.
 type awsStub struct {
-	ln  net.Listener
-	srv *http.Server
-	url string
+	ln, sesLn   net.Listener
+	srv         *http.Server
+	url, sesURL string // DynamoDB's endpoint, SES's: two hosts, as on AWS
 
 	// queries answers Query (set before the first request; read-only).
 	queries queryAnswers
@@ -49,7 +50,12 @@ func newAWSStub(useTLS bool, dir string) (*awsStub, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &awsStub{ln: ln, calls: map[string]int{}, items: map[string]map[string]any{}}
+	sesLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	s := &awsStub{ln: ln, sesLn: sesLn, calls: map[string]int{}, items: map[string]map[string]any{}}
 	s.srv = &http.Server{
 		Handler: s,
 		ConnState: func(_ net.Conn, st http.ConnState) {
@@ -63,18 +69,21 @@ func newAWSStub(useTLS bool, dir string) (*awsStub, []string, error) {
 	}
 	var env []string
 	if !useTLS {
-		s.url = "http://" + ln.Addr().String()
+		s.url, s.sesURL = "http://"+ln.Addr().String(), "http://"+sesLn.Addr().String()
 		go s.srv.Serve(ln)
+		go s.srv.Serve(sesLn)
 		return s, env, nil
 	}
 	cert, bundle, err := stubCertificate(dir)
 	if err != nil {
 		ln.Close()
+		sesLn.Close()
 		return nil, nil, err
 	}
 	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
-	s.url = "https://" + ln.Addr().String()
+	s.url, s.sesURL = "https://"+ln.Addr().String(), "https://"+sesLn.Addr().String()
 	go s.srv.ServeTLS(ln, "", "")
+	go s.srv.ServeTLS(sesLn, "", "")
 	emptyDir := filepath.Join(dir, "certs")
 	if err := os.MkdirAll(emptyDir, 0o755); err != nil {
 		return nil, nil, err
@@ -146,6 +155,10 @@ func stubCertificate(dir string) (tls.Certificate, string, error) {
 
 func (s *awsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	if r.Method == http.MethodGet && r.URL.Path == "/" {
+		s.root(w, r)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, "DynamoDB_20120810.") {
 		s.dynamo(w, strings.TrimPrefix(target, "DynamoDB_20120810."), body)
 		return
@@ -160,6 +173,24 @@ func (s *awsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusNotFound)
 	io.WriteString(w, `{"message":"the bench stub does not know this call"}`)
+}
+
+// root answers GET /, the request a function's connection warm-up sends:
+// unauthenticated, it does no work. DynamoDB's endpoints answer it with 200
+// and a "healthy" line; SES's stub answers 404 with an error, as an
+// endpoint without such a page would. Either leaves the connection open.
+func (s *awsStub) root(w http.ResponseWriter, r *http.Request) {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.String() == s.sesLn.Addr().String() {
+		s.count("SESv2.GET /")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"Unknown operation"}`)
+		return
+	}
+	s.count("DynamoDB.GET /")
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "healthy: dynamodb.us-east-1.amazonaws.com ")
 }
 
 func (s *awsStub) dynamo(w http.ResponseWriter, op string, body []byte) {

@@ -312,7 +312,10 @@ func TestStaffListSample(t *testing.T) {
 	}
 	calls := env.stub.snapshot()
 	delete(calls, "connections")
-	if len(calls) != 1 || calls["DynamoDB.Query"] != 1 {
-		t.Errorf("AWS calls %v, want one Query", calls)
+	if len(calls) != 2 || calls["DynamoDB.Query"] != 1 || calls["DynamoDB.GET /"] != 1 {
+		t.Errorf("AWS calls %v, want New's warm-up GET / and one Query", calls)
+	}
+	if conns := env.stub.snapshot()["connections"]; conns != 1 {
+		t.Errorf("%d connections, want 1: the Query on the warm-up's", conns)
 	}
 }

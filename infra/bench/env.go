@@ -130,7 +130,7 @@ func (e *benchEnv) processEnv(t target) []string {
 		"AWS_LAMBDA_LOG_STREAM_NAME=bench",
 		"_HANDLER=bootstrap",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + e.stub.url,
-		"AWS_ENDPOINT_URL_SESV2=" + e.stub.url,
+		"AWS_ENDPOINT_URL_SESV2=" + e.stub.sesURL,
 		"LEADS_TABLE=Leads",
 	}
 	env = append(env, e.stubEnv...)

@@ -39,6 +39,13 @@ type options struct {
 	out       string
 	listLeads int
 	listTime  time.Duration
+
+	lambdaSizes  string // -lambda, parsed into sizes
+	sizes        []int
+	lambdaRuns   int
+	lambdaWarm   int
+	lambdaPace   time.Duration
+	lambdaLevers string // "", "all", or letters of the levers: "h,j"
 }
 
 func main() {
@@ -55,11 +62,27 @@ func main() {
 	flag.IntVar(&o.listLeads, "list-leads", 10_000, "leads in dynalite for the staff list figure (0: leave it out)")
 	flag.DurationVar(&o.listTime, "list-time", time.Minute, "stop each walk through the staff list after this long")
 	flag.StringVar(&o.out, "json", filepath.Join("build", "bench.json"), "where to write the figures, relative to the module root")
+	flag.StringVar(&o.lambdaSizes, "lambda", "128,256,512,1024", "memory sizes (MB) for the Lambda-like mode, whose CPU share is applied by a cgroup after init; \"off\" to leave it out")
+	flag.IntVar(&o.lambdaRuns, "lambda-runs", 20, "cold processes per function and size in the Lambda-like mode")
+	flag.IntVar(&o.lambdaWarm, "lambda-warm", 60, "warm invocations per function and size in the Lambda-like mode")
+	flag.DurationVar(&o.lambdaPace, "lambda-pace", throttlePeriod, "idle time between the Lambda-like mode's warm invocations")
+	flag.StringVar(&o.lambdaLevers, "lambda-levers", "", "measure the cold-start levers under the Lambda-like mode: \"all\" (also part of -levers) or some of h,i,f,j")
 	flag.Parse()
 	if o.before != "" {
 		o.levers = true
 	}
-	if err := run(o); err != nil {
+	if o.levers && o.lambdaLevers == "" {
+		o.lambdaLevers = "all"
+	}
+	var err error
+	if o.sizes, err = parseSizes(o.lambdaSizes); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	cleanUpOnSignal()
+	err = run(o)
+	runCleanups()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -96,7 +119,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	registerCleanup(func() { os.RemoveAll(work) })
 
 	rep := &Report{
 		GeneratedAt: began.UTC().Format(time.RFC3339),
@@ -151,6 +174,20 @@ func run(o options) error {
 	}
 	rep.Functions = fns
 
+	var lim *cpuLimiter
+	if len(o.sizes) > 0 || o.lambdaLevers != "" {
+		if lim, err = newCPULimiter(); err != nil {
+			why := "no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us): " + err.Error()
+			progress("Lambda-like mode skipped: %s", why)
+			rep.Lambda = &LambdaMode{Skipped: why}
+			lim = nil
+		} else if len(o.sizes) > 0 {
+			if rep.Lambda, err = measureLambda(env, lim, fns, o); err != nil {
+				return err
+			}
+		}
+	}
+
 	if o.goTest {
 		progress("go test -bench (benchtime %s)", o.benchTime)
 		rep.Benchmarks, err = runGoBench(b, o.benchTime)
@@ -170,12 +207,23 @@ func run(o options) error {
 		}
 	}
 	rep.Costs, rep.StoragePerMonth = costs(env, fns)
+	if rep.Lambda != nil && rep.Lambda.Skipped == "" {
+		rep.Lambda.Costs = lambdaCosts(rep.Costs, rep.Lambda)
+	}
 	rep.Prices = priceList()
 	rep.Notes = notes
 
 	if o.levers {
 		rep.Levers, err = measureLevers(b, env, fns, work, o)
 		if err != nil {
+			return err
+		}
+	}
+	if o.lambdaLevers != "" && lim != nil {
+		if rep.Levers == nil {
+			rep.Levers = &Levers{}
+		}
+		if err := measureLambdaLevers(b, env, lim, rep.Levers, fns, work, o); err != nil {
 			return err
 		}
 	}

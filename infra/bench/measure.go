@@ -251,7 +251,7 @@ func summarizeWarm(rounds []*warmRound) *Warm {
 	k := float64(len(walls))
 	per := map[string]float64{}
 	for op, v := range calls {
-		if op != "connections" {
+		if op != "connections" && !strings.HasSuffix(op, ".GET /") { // the warm-up's, once per process
 			per[op] = float64(v) / float64(all)
 		}
 	}

@@ -26,6 +26,10 @@ type procRun struct {
 	cpuAfterFirst, cpuAfterLast time.Duration
 	stdout                      int64 // bytes written to stdout (Lambda ships them to CloudWatch Logs)
 	stderr                      []byte
+	// throttle is the process's cgroup's cpu.stat when it ran limited.
+	throttle throttleStat
+	// cpuAtReady is the process's CPU time at its first GET /next.
+	cpuAtReady time.Duration
 }
 
 type invTiming struct {
@@ -120,6 +124,13 @@ type runOpts struct {
 	done    func() bool        // stop early once it reports true (asked after each invocation); nil: never
 	check   func(body []byte) error
 	timeout time.Duration // per invocation
+	pace    time.Duration // idle time after each answer before the next event; 0: back to back
+
+	// limiter and share: from its first GET /invocation/next on, the
+	// process runs in a new cgroup of limiter, held to share of one CPU
+	// (Lambda's share for a memory size). nil: a whole core throughout.
+	limiter *cpuLimiter
+	share   float64
 }
 
 // runProcess starts bin with its own runtime API, invokes it up to o.n
@@ -130,6 +141,24 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 		return nil, err
 	}
 	defer rt.close()
+	var group *cpuGroup
+	var pid int
+	started := make(chan struct{})
+	p := &procRun{}
+	if o.limiter != nil {
+		if group, err = o.limiter.newGroup(o.share); err != nil {
+			return nil, err
+		}
+		defer group.remove()
+	}
+	rt.onReady = func() error {
+		<-started
+		p.cpuAtReady = threadsCPU(pid)
+		if group == nil {
+			return nil
+		}
+		return group.add(pid)
+	}
 	stdout := &countingWriter{}
 	stderr := &limitedBuffer{max: 1 << 20}
 	cmd := exec.Command(bin)
@@ -138,10 +167,12 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	exited := make(chan struct{})
 
-	p := &procRun{start: time.Now()}
+	p.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	pid = cmd.Process.Pid
+	close(started)
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
 	finish := func() {
@@ -163,7 +194,13 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 		if i > 0 && o.done != nil && o.done() {
 			break
 		}
+		if i > 0 && o.pace > 0 {
+			time.Sleep(o.pace)
+		}
 		inv, res, err := rt.invoke(o.events(i), o.timeout, exited)
+		if err == nil {
+			err = rt.readyError()
+		}
 		if err == nil && res.isError {
 			err = fmt.Errorf("invocation %d answered with an error: %s", i, res.body)
 		}
@@ -186,6 +223,9 @@ func runProcess(bin string, o runOpts) (*procRun, error) {
 	}
 	p.ready = rt.ready()
 	finish()
+	if group != nil {
+		p.throttle = group.stat()
+	}
 	if runErr != nil {
 		if errors.Is(runErr, errExited) && waitErr != nil {
 			runErr = fmt.Errorf("%w (%v)", runErr, waitErr)

@@ -26,6 +26,7 @@ type Report struct {
 	Costs           []Cost             `json:"costPerMillionLeads"`
 	StoragePerMonth map[string]float64 `json:"dynamoStoragePerMonthPerMillionLeadsUSD"`
 	Prices          []string           `json:"prices"`
+	Lambda          *LambdaMode        `json:"lambdaLike,omitempty"`
 	Levers          *Levers            `json:"levers,omitempty"`
 	Notes           []string           `json:"notes"`
 }
@@ -422,6 +423,9 @@ func (r *Report) table() *table {
 		t.note("The notifier is priced at one invocation per lead (stream batch size 1); larger batches cost less.")
 	}
 
+	if r.Lambda != nil {
+		r.Lambda.table(t)
+	}
 	if r.Levers != nil {
 		r.Levers.table(t)
 	}

@@ -29,6 +29,13 @@ type runtimeAPI struct {
 	initErr   string
 	initDone  chan struct{} // closed by POST /init/error
 	seq       int
+
+	// onReady, when set, runs once at the first GET /invocation/next,
+	// before any event is handed over: the end of init, where Lambda
+	// starts holding the function to its CPU share. Its error fails the
+	// run.
+	onReady  func() error
+	readyErr error
 }
 
 type invocation struct {
@@ -112,10 +119,17 @@ func (rt *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rt *runtimeAPI) serveNext(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	rt.mu.Lock()
-	if rt.firstNext.IsZero() {
+	first := rt.firstNext.IsZero()
+	if first {
 		rt.firstNext = now
 	}
 	rt.mu.Unlock()
+	if first && rt.onReady != nil {
+		err := rt.onReady()
+		rt.mu.Lock()
+		rt.readyErr = err
+		rt.mu.Unlock()
+	}
 	var inv *invocation
 	select {
 	case inv = <-rt.next:
@@ -162,6 +176,13 @@ func (rt *runtimeAPI) invoke(event []byte, timeout time.Duration, exited <-chan 
 	case <-timer.C:
 		return inv, result{}, fmt.Errorf("no answer within %s", timeout)
 	}
+}
+
+// readyError is onReady's error.
+func (rt *runtimeAPI) readyError() error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.readyErr
 }
 
 // ready returns when the process first asked for work (zero if it has not).

@@ -28,7 +28,8 @@ const secretTimeout = 5 * time.Second
 // Secrets Manager here too, once; an error names the variable and never
 // holds the key.
 func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
-	db := dynamodb.NewFromConfig(cfg.AWS.Config(), func(o *dynamodb.Options) {
+	awsCfg := cfg.AWS.Config()
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = cfg.AWS.Endpoint(dynamodb.ServiceID)
 	})
 	zone := cfg.TimeZone
@@ -61,6 +62,9 @@ func New(cfg Config, newForm func() lead.Form) (*Handler, error) {
 		svc.Verifier = v
 	}
 	log := logging.New(cfg.LogLevel)
+	// Connect to DynamoDB now: init runs at full speed, the first lead at
+	// the function's CPU share (README, Performance).
+	awsconf.WarmUp(awsCfg.HTTPClient, log, awsconf.DynamoDBWarmUp(db, cfg.Table))
 	return &Handler{Service: svc, NewForm: newForm, ThankYouURL: cfg.ThankYouURL, Log: log,
 		Metrics: &metrics.Counter{W: os.Stdout, Stack: cfg.Stack, Log: log}}, nil
 }

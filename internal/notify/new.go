@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/dynamo"
 	"github.com/clinicleads/leadpipe/internal/lead"
 	"github.com/clinicleads/leadpipe/internal/logging"
@@ -45,6 +47,10 @@ func New(cfg Config) (*Handler, error) {
 	})
 	store := dynamo.New(dynamo.ClientAPI(db), cfg.Table)
 	ses := newSESClient(awsCfg, cfg.AWS.Endpoint(sesv2.ServiceID))
+	log := logging.New(cfg.LogLevel)
+	// Connect to DynamoDB and SES now: init runs at full speed, the first
+	// record at the function's CPU share (README, Performance).
+	awsconf.WarmUp(awsCfg.HTTPClient, log, awsconf.DynamoDBWarmUp(db, cfg.Table), sesWarmUp(ses))
 	h := &Handler{
 		ledger:  store,
 		backlog: store,
@@ -58,7 +64,7 @@ func New(cfg Config) (*Handler, error) {
 		staff:   map[lead.Kind][]string{lead.KindContact: cfg.ContactStaff, lead.KindConsultation: cfg.ConsultationStaff},
 		confirm: cfg.SendConfirmation,
 		now:     time.Now,
-		log:     logging.New(cfg.LogLevel),
+		log:     log,
 		metrics: os.Stdout,
 		stack:   cfg.Stack,
 		reserve: defaultReserve,
@@ -99,4 +105,14 @@ func newSESClient(cfg aws.Config, endpoint *string, tune ...func(*retry.Standard
 			so.MaxBackoff = sesMaxBackoff
 		}}, tune...)...)
 	})
+}
+
+// sesWarmUp is the warm-up call for the SES client: a suppression-list
+// lookup of an address that cannot exist, harmless if it were ever sent.
+func sesWarmUp(ses *sesv2.Client) awsconf.WarmUpCall {
+	return func(ctx context.Context, via aws.HTTPClient) error {
+		_, err := ses.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("warm-up@example.invalid")},
+			func(o *sesv2.Options) { o.HTTPClient = via })
+		return err
+	}
 }

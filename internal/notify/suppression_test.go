@@ -74,6 +74,8 @@ func newSuppressingSES(t *testing.T, listed map[string]string, broken ...string)
 			w.Header().Set("X-Amzn-ErrorType", "NotFoundException:http://internal.amazon.com/coral/com.amazonaws.sesv2/")
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = io.WriteString(w, `{"message":"Email address `+addr+` does not exist on your suppression list."}`)
+		case r.Method == http.MethodGet && r.URL.Path == "/": // New's connection warm-up
+			w.WriteHeader(http.StatusNotFound)
 		default:
 			t.Errorf("request %s %s", r.Method, r.URL.Path)
 			w.WriteHeader(http.StatusBadRequest)

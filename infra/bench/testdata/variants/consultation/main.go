@@ -1,8 +1,10 @@
 // Command consultation is the consultation function wired by hand, for the
-// bench's one-time-work lever. LEADPIPE_BENCH_VARIANT picks when the work
-// is done: eager (at init, as deployed), lazy (on the first request) or
-// prewarm (at init, plus the validator's first use and the DynamoDB
-// connection).
+// bench's one-time-work lever, measured with a whole core.
+// LEADPIPE_BENCH_VARIANT picks when the work is done: eager (clients at
+// init, as deployed before the connection warm-up), lazy (on the first
+// request) or prewarm (at init, plus the validator's first use and the
+// DynamoDB connection, close to what is deployed now: see
+// internal/awsconf.WarmUp and the Lambda-like levers).
 package main
 
 import (
