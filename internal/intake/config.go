@@ -15,6 +15,7 @@ import (
 	"github.com/clinicleads/leadpipe/internal/awsconf"
 	"github.com/clinicleads/leadpipe/internal/httpapi"
 	"github.com/clinicleads/leadpipe/internal/logging"
+	"github.com/clinicleads/leadpipe/internal/sla"
 	"github.com/clinicleads/leadpipe/internal/turnstile"
 )
 
@@ -88,10 +89,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := c.readSignals(getenv); err != nil {
 		return c, err
 	}
-	if tz := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); tz != "" {
-		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
-			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
-		}
+	if c.TimeZone, err = sla.ZoneFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if c.AWS, err = awsconf.FromEnv(getenv, dynamodb.ServiceID, secretsmanager.ServiceID); err != nil {
 		return c, err

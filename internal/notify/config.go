@@ -181,10 +181,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s must be a single line of plain text", v.name)
 		}
 	}
-	if tz := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); tz != "" {
-		if c.TimeZone, err = time.LoadLocation(tz); err != nil {
-			return c, fmt.Errorf("CLINIC_TIMEZONE must be an IANA time zone such as America/New_York")
-		}
+	if c.TimeZone, err = sla.ZoneFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if c.SLA, err = sla.FromEnv(getenv, c.TimeZone); err != nil {
 		return c, err
